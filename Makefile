@@ -1,0 +1,55 @@
+# Makefile - builds the hearth engine, the `hearth` command and the tests; `make help` lists targets.
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
+CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE
+LDLIBS   = -lm -lpthread
+
+ENGINE_SRC := $(sort $(wildcard src/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC    := $(sort $(wildcard cli/*.c))
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC   := $(sort $(wildcard tests/test_*.c))
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB        := $(BUILD)/libhearth.a
+
+.PHONY: all help deps test debug clean demo check-tests
+
+all: $(BUILD)/hearth $(TEST_BIN)
+
+help:
+	@echo "make          build build/hearth and the test programs"
+	@echo "make deps     install what is missing (Debian packages, npm packages from the lockfile)"
+	@echo "make test     install deps, build, run every test; last line is 'N passed, N failed'"
+	@echo "make debug    the same build with ASan+UBSan in build/debug, and run the tests there"
+	@echo "make demo     build and run hearth on the bundled model"
+	@echo "make clean    remove build/"
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/hearth: $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+deps:
+	@bash tools/deps.sh
+
+test: deps all
+	@bash tests/run.sh
+
+debug:
+	$(MAKE) BUILD=build/debug OPT=-O1 CFLAGS="-O1 -g -std=c11 -Wall -Wextra -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	BUILD=build/debug bash tests/run.sh
+
+clean:
+	rm -rf build

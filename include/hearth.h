@@ -1,0 +1,125 @@
+/* hearth.h - the public C API of hearth: load a model, open sessions on it, evaluate tokens.
+ *
+ * Usage:
+ *
+ *     hearth_model *model = NULL;
+ *     char err[256];
+ *     hearth_model_params mp = hearth_model_default_params();
+ *     if (hearth_model_load("model.gguf", &mp, &model, err, sizeof err) != HEARTH_OK) {
+ *         fprintf(stderr, "%s\n", err);
+ *         return 1;
+ *     }
+ *     hearth_session_params sp = hearth_session_default_params();
+ *     hearth_session *s = NULL;
+ *     hearth_session_new(model, &sp, &s);
+ *     int32_t prompt[] = {5, 17, 42};
+ *     float *logits = malloc(sizeof(float) * hearth_model_n_vocab(model));
+ *     hearth_session_eval(s, prompt, 3, logits, HEARTH_LOGITS_LAST);   // prefill
+ *     ...pick a token t from logits...
+ *     hearth_session_eval(s, &t, 1, logits, HEARTH_LOGITS_LAST);       // one decode step
+ *     hearth_session_free(s);
+ *     hearth_model_free(model);
+ *
+ * Ownership: a model is immutable once loaded and may back several sessions at once; it must
+ * outlive them. A session owns its decode state (KV cache of attention layers, conv and SSM state
+ * of Mamba-2 layers). Output buffers always belong to the caller. No function calls exit() or
+ * abort(): every failure is a hearth_status, with a message in the `err` buffer given to the call
+ * or in hearth_session_error().
+ */
+#ifndef HEARTH_H
+#define HEARTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    HEARTH_OK = 0,
+    HEARTH_ERR_INVALID_ARG = 1,  /* a caller passed something impossible */
+    HEARTH_ERR_IO = 2,           /* a file could not be opened, read or written */
+    HEARTH_ERR_FORMAT = 3,       /* a file is malformed: truncated, out of bounds, inconsistent */
+    HEARTH_ERR_UNSUPPORTED = 4,  /* well formed, but hearth does not support it (arch, type, ...) */
+    HEARTH_ERR_NOMEM = 5,        /* an allocation failed */
+    HEARTH_ERR_TOO_LARGE = 6,    /* a size read from a file exceeds what hearth will allocate */
+    HEARTH_ERR_CONTEXT_FULL = 7, /* the session has no room for more tokens */
+    HEARTH_ERR_TEMPLATE = 8,     /* a chat template failed to parse or run */
+    HEARTH_ERR_INTERRUPTED = 9,  /* the caller asked to stop */
+    HEARTH_ERR_BACKEND = 10,     /* a compute backend failed (device lost, ...) */
+} hearth_status;
+
+/* Stable lower-case name of a status ("ok", "format", ...); never NULL. */
+const char *hearth_status_name(hearth_status s);
+
+typedef struct hearth_model hearth_model;
+typedef struct hearth_session hearth_session;
+
+/* ---- models ---------------------------------------------------------------------------- */
+
+typedef struct {
+    int n_threads;      /* CPU threads for compute; 0 = pick automatically */
+    bool check_tensors; /* verify every tensor's data lies inside the file (always on) */
+} hearth_model_params;
+
+hearth_model_params hearth_model_default_params(void);
+
+/* Loads a GGUF file. The file is memory-mapped natively (weights are views into the mapping).
+ * On failure *out is NULL and `err` (may be NULL) holds a message naming the problem. */
+hearth_status hearth_model_load(const char *path, const hearth_model_params *params,
+                                hearth_model **out, char *err, size_t err_size);
+
+/* Loads a GGUF image already in memory. `data` is borrowed: it must stay valid and unchanged
+ * until hearth_model_free(). */
+hearth_status hearth_model_load_memory(const void *data, size_t size, const hearth_model_params *params,
+                                       hearth_model **out, char *err, size_t err_size);
+
+/* Frees a model (NULL is fine). All its sessions must be freed first. */
+void hearth_model_free(hearth_model *model);
+
+int hearth_model_n_vocab(const hearth_model *model);
+int hearth_model_n_ctx_train(const hearth_model *model);
+/* Architecture name as in GGUF general.architecture ("nemotron_h", "llama", ...). Borrowed,
+ * valid until hearth_model_free. */
+const char *hearth_model_arch(const hearth_model *model);
+
+/* ---- sessions --------------------------------------------------------------------------- */
+
+typedef struct {
+    int n_ctx;     /* most tokens the session holds; 0 = min(model's trained context, 4096) */
+    uint64_t seed; /* sampler RNG seed */
+} hearth_session_params;
+
+hearth_session_params hearth_session_default_params(void);
+
+/* Creates a session on `model` (borrowed; must outlive the session). Caller frees with
+ * hearth_session_free. */
+hearth_status hearth_session_new(const hearth_model *model, const hearth_session_params *params,
+                                 hearth_session **out, char *err, size_t err_size);
+void hearth_session_free(hearth_session *s);
+
+/* Message of the last failed call on this session; "" if none. Borrowed, valid until the next call. */
+const char *hearth_session_error(const hearth_session *s);
+
+typedef enum {
+    HEARTH_LOGITS_NONE = 0, /* compute state only */
+    HEARTH_LOGITS_LAST = 1, /* logits: [n_vocab] for the last token */
+    HEARTH_LOGITS_ALL = 2,  /* logits: [n_tokens, n_vocab], row t after tokens[0..t] */
+} hearth_logits_mode;
+
+/* Appends n tokens to the session (a prompt in one call is a prefill; one token is a decode
+ * step) and writes the requested logits into the caller's buffer. */
+hearth_status hearth_session_eval(hearth_session *s, const int32_t *tokens, int n, float *logits,
+                                  hearth_logits_mode mode);
+
+/* Tokens held so far. */
+int hearth_session_n_past(const hearth_session *s);
+/* Forgets every token: back to an empty state. */
+void hearth_session_reset(hearth_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

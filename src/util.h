@@ -1,0 +1,69 @@
+/* util.h - internal helpers shared by every engine file: errors, checked arithmetic, half floats, file mapping. */
+#ifndef HEARTH_UTIL_H
+#define HEARTH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hearth.h"
+
+/* An error travels as a value: a status code plus a message. Functions that can fail take a
+ * `hearth_err *` (may be NULL) and return a hearth_status. */
+typedef struct {
+    hearth_status code;
+    char msg[512];
+} hearth_err;
+
+/* Sets *e (when non-NULL) and returns `code`, so callers can write `return herr(e, ...)`. */
+hearth_status herr(hearth_err *e, hearth_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Checked arithmetic for sizes that come from untrusted files. Return false on overflow. */
+static inline bool hu_mul(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_mul_overflow(a, b, out); }
+static inline bool hu_add(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_add_overflow(a, b, out); }
+
+/* Largest single allocation the engine makes from a size read out of a file (2^40 bytes natively,
+ * 2^31 in wasm32): anything larger is rejected with HEARTH_ERR_TOO_LARGE before allocating. */
+#if UINTPTR_MAX == 0xffffffffu
+#define HU_ALLOC_CAP ((uint64_t)1 << 31)
+#else
+#define HU_ALLOC_CAP ((uint64_t)1 << 40)
+#endif
+
+/* malloc/calloc that refuse sizes above HU_ALLOC_CAP and report failures through `e`.
+ * Caller frees with free(). */
+void *hu_malloc(uint64_t size, hearth_err *e);
+void *hu_calloc(uint64_t n, uint64_t size, hearth_err *e);
+char *hu_strndup(const char *s, size_t n); /* NUL-terminated copy; caller frees; NULL on OOM */
+
+/* IEEE half and bfloat16 conversions (round to nearest even). */
+float hu_f16_to_f32(uint16_t h);
+uint16_t hu_f32_to_f16(float f);
+static inline float hu_bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+uint16_t hu_f32_to_bf16(float f);
+
+/* A whole file, read-only: memory-mapped natively, read into the heap in wasm.
+ * Release with hu_file_unmap. */
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    void *priv_; /* implementation detail */
+    bool mapped_;
+} hu_file;
+hearth_status hu_file_map(const char *path, hu_file *out, hearth_err *e);
+void hu_file_unmap(hu_file *f);
+
+/* Reads a whole (small) text file into a NUL-terminated heap buffer. Caller frees with free(). */
+hearth_status hu_read_text(const char *path, char **out, size_t *len, hearth_err *e);
+
+/* Monotonic wall clock in seconds. */
+double hu_now(void);
+
+#endif
