@@ -119,6 +119,88 @@ int hearth_session_n_past(const hearth_session *s);
 /* Forgets every token: back to an empty state. */
 void hearth_session_reset(hearth_session *s);
 
+
+/* ---- text: tokenizer and chat template (both read from the GGUF) ------------------------- */
+
+/* Encodes UTF-8 text to token ids. With parse_special, special-token text such as
+ * "<|im_start|>" becomes its id; otherwise it is encoded as plain text. No BOS is added.
+ * Writes at most `max` ids to `ids` (may be NULL to size) and the full count to *n_ids;
+ * returns HEARTH_ERR_INVALID_ARG when `max` was too small. */
+hearth_status hearth_tokenize(const hearth_model *model, const char *text, size_t len, bool parse_special,
+                              int32_t *ids, size_t max, size_t *n_ids);
+
+/* The bytes of one token's text (may be part of a UTF-8 character). Same sizing rule: *len gets
+ * the full length; the bytes are written only when they fit in `size`. Not NUL-terminated. */
+hearth_status hearth_token_to_piece(const hearth_model *model, int32_t id, char *buf, size_t size, size_t *len);
+
+typedef struct {
+    const char *role;    /* "system", "user", "assistant", "tool" */
+    const char *content; /* UTF-8 */
+} hearth_message;
+
+typedef struct {
+    bool add_generation_prompt; /* end with the assistant header (default true) */
+    int enable_thinking;        /* -1 = template default, 0 = off, 1 = on */
+} hearth_chat_options;
+
+hearth_chat_options hearth_chat_default_options(void);
+
+/* Renders messages with the model's chat template (tokenizer.chat_template). Output sizing as
+ * above: *len is the full length without the NUL; the text and a NUL are written only when
+ * len + 1 <= size. HEARTH_ERR_TEMPLATE with a message when the template cannot be run. */
+hearth_status hearth_chat_render(const hearth_model *model, const hearth_message *msgs, size_t n_msgs,
+                                 const hearth_chat_options *opts, char *out, size_t size, size_t *len,
+                                 char *err, size_t err_size);
+
+/* ---- generation ------------------------------------------------------------------------- */
+
+typedef struct {
+    int max_tokens;           /* stop after this many generated tokens (default 256) */
+    float temperature;        /* <= 0: greedy (default 0.7) */
+    int top_k;                /* 0 = off (default 40) */
+    float top_p;              /* 1 = off (default 0.95) */
+    float min_p;              /* 0 = off (default 0.05) */
+    float repetition_penalty; /* 1 = off (default 1.0); Hugging Face semantics */
+    const char *const *stop;  /* stop strings (borrowed for the generation); may be NULL */
+    size_t n_stop;
+} hearth_gen_params;
+
+hearth_gen_params hearth_gen_default_params(void);
+
+/* Starts a generation: appends `tokens` to the session (prefill) and arms the sampler. To
+ * continue a conversation, pass only the tokens the session does not hold yet. */
+hearth_status hearth_session_generate_begin(hearth_session *s, const int32_t *tokens, int n,
+                                            const hearth_gen_params *params);
+
+/* Produces the next piece of text. Writes complete UTF-8 only (a character split across tokens
+ * is held back until it is whole); *len may be 0. *token gets the sampled id (-1 when none).
+ * *done becomes true at an end-of-generation token, a stop string (not included in the text),
+ * or max_tokens; the end-of-generation token itself is fed to the session so that the next turn
+ * continues after it. */
+hearth_status hearth_session_generate_next(hearth_session *s, char *piece, size_t size, size_t *len,
+                                           int32_t *token, bool *done);
+
+/* Counters of the session since it was created or reset. */
+typedef struct {
+    int n_prefill;         /* tokens fed by the last generate_begin */
+    int n_decode;          /* tokens generated since the last generate_begin */
+    double prefill_seconds;
+    double decode_seconds;
+} hearth_stats;
+
+void hearth_session_stats(const hearth_session *s, hearth_stats *out);
+
+/* Tokens held by the session (its history). Same sizing rule as hearth_tokenize. */
+hearth_status hearth_session_tokens(const hearth_session *s, int32_t *ids, size_t max, size_t *n);
+
+/* ---- state save and restore -------------------------------------------------------------- */
+
+/* Serialises the session (tokens, KV cache, conv and SSM state, sampler RNG) into `buf`.
+ * Same sizing rule: *len gets the size needed; written only when it fits. */
+hearth_status hearth_session_save(const hearth_session *s, void *buf, size_t size, size_t *len);
+/* Restores a state written by hearth_session_save for the same model. */
+hearth_status hearth_session_load(hearth_session *s, const void *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
