@@ -3,7 +3,7 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
-CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS = -Iinclude -Isrc -Icli -D_GNU_SOURCE
 LDLIBS   = -lm -lpthread
 
 ENGINE_SRC := $(sort $(wildcard src/*.c))

@@ -1,0 +1,195 @@
+/* forward.c - the forward pass over a batch of tokens for every architecture, on the reference kernels. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "ops.h"
+#include "quant.h"
+#include "session.h"
+
+#define HM_MAX_BATCH 256 /* tokens per internal batch: bounds scratch memory for long prompts */
+
+/* Scratch for one batch of T tokens; sized for the widest layer. */
+typedef struct {
+    float *x;    /* [T][E] residual stream */
+    float *u;    /* [T][E] normed input */
+    float *big;  /* [T][widest projection] */
+    float *big2; /* [T][widest second buffer] */
+    float *att;  /* [n_ctx] attention scores */
+    float *ssm_scratch;
+} fw_buf;
+
+static uint64_t widest(const hm_hparams *hp) {
+    uint64_t w = (uint64_t)hp->n_embd;
+    uint64_t q = (uint64_t)(hp->n_head + 2 * hp->n_head_kv) * (uint64_t)hp->head_dim;
+    if (q > w) w = q;
+    if (2ull * (uint64_t)hp->n_ff > w) w = 2ull * (uint64_t)hp->n_ff;
+    if (hp->arch == HM_ARCH_NEMOTRON_H) {
+        uint64_t in = (uint64_t)hp->ssm_d_inner + (uint64_t)hm_ssm_conv_dim(hp) + (uint64_t)hp->ssm_n_head;
+        if (in > w) w = in;
+    }
+    return w;
+}
+
+static void embed(const hearth_model *m, const int32_t *tokens, int T, float *x) {
+    const int E = m->hp.n_embd;
+    for (int t = 0; t < T; t++)
+        ht_dequantize(m->tok_embd.type, (const uint8_t *)m->tok_embd.data + (uint64_t)tokens[t] * m->tok_embd.row_bytes,
+                      x + (int64_t)t * E, E);
+}
+
+static void attention_block(hearth_session *s, const hm_layer *L, hm_layer_state *st, const float *u, int T, float *out,
+                            fw_buf *b) {
+    const hm_hparams *hp = &s->model->hp;
+    const int hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
+    const int q_dim = nh * hd, kv_dim = nkv * hd, p0 = s->n_past;
+    float *q = b->big, *k = q + (int64_t)T * q_dim, *v = k + (int64_t)T * kv_dim;
+    hop_matmul(&L->wq, u, T, q);
+    hop_matmul(&L->wk, u, T, k);
+    hop_matmul(&L->wv, u, T, v);
+    for (int t = 0; t < T; t++) {
+        float *qt = q + (int64_t)t * q_dim, *kt = k + (int64_t)t * kv_dim, *vt = v + (int64_t)t * kv_dim;
+        if (L->bq) for (int i = 0; i < q_dim; i++) qt[i] += L->bq[i];
+        if (L->bk) for (int i = 0; i < kv_dim; i++) kt[i] += L->bk[i];
+        if (L->bv) for (int i = 0; i < kv_dim; i++) vt[i] += L->bv[i];
+        for (int h = 0; h < nh; h++) {
+            if (L->q_norm) hop_rmsnorm(qt + h * hd, qt + h * hd, L->q_norm, hd, hp->rms_eps);
+            if (hp->arch != HM_ARCH_NEMOTRON_H) hop_rope(qt + h * hd, hd, p0 + t, hp->rope_base, hp->rope_neox);
+        }
+        for (int h = 0; h < nkv; h++) {
+            if (L->k_norm) hop_rmsnorm(kt + h * hd, kt + h * hd, L->k_norm, hd, hp->rms_eps);
+            if (hp->arch != HM_ARCH_NEMOTRON_H) hop_rope(kt + h * hd, hd, p0 + t, hp->rope_base, hp->rope_neox);
+        }
+        memcpy(st->k + (int64_t)(p0 + t) * kv_dim, kt, sizeof(float) * (size_t)kv_dim);
+        memcpy(st->v + (int64_t)(p0 + t) * kv_dim, vt, sizeof(float) * (size_t)kv_dim);
+    }
+    float *attn = b->big2;
+    hop_attention(q, st->k, st->v, p0, T, nh, nkv, hd, attn, b->att);
+    hop_matmul(&L->wo, attn, T, out);
+}
+
+/* relu² MLP (nemotron_h) or SwiGLU MLP (llama/qwen). */
+static void mlp_block(const hearth_model *m, const hm_layer *L, const float *u, int T, float *out, fw_buf *b) {
+    const int64_t F = m->hp.n_ff;
+    float *up = b->big;
+    hop_matmul(&L->ffn_up, u, T, up);
+    if (L->ffn_gate.data) {
+        float *gate = b->big2;
+        hop_matmul(&L->ffn_gate, u, T, gate);
+        for (int64_t i = 0; i < T * F; i++) up[i] *= hop_silu(gate[i]);
+    } else {
+        for (int64_t i = 0; i < T * F; i++) {
+            float r = up[i] > 0 ? up[i] : 0;
+            up[i] = r * r;
+        }
+    }
+    hop_matmul(&L->ffn_down, up, T, out);
+}
+
+static void mamba_block(hearth_session *s, const hm_layer *L, hm_layer_state *st, const float *u, int T, float *out,
+                        fw_buf *b) {
+    const hm_hparams *hp = &s->model->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, G = hp->ssm_n_group, N = hp->ssm_d_state;
+    const int DI = hp->ssm_d_inner, CD = hm_ssm_conv_dim(hp), IN = DI + CD + H;
+    float *proj = b->big; /* [T][IN]: z | xBC | dt */
+    hop_matmul(&L->ssm_in, u, T, proj);
+    /* b->big2 holds: xbc raw [T][CD] | conv out [T][CD] | dt [T][H] | y [T][DI] */
+    float *raw = b->big2, *xc = raw + (int64_t)T * CD, *dt = xc + (int64_t)T * CD, *y = dt + (int64_t)T * H;
+    for (int t = 0; t < T; t++) {
+        memcpy(raw + (int64_t)t * CD, proj + (int64_t)t * IN + DI, sizeof(float) * (size_t)CD);
+        for (int h = 0; h < H; h++) dt[(int64_t)t * H + h] = hop_softplus(proj[(int64_t)t * IN + DI + CD + h] + L->ssm_dt_b[h]);
+    }
+    hop_conv_silu(raw, T, CD, hp->ssm_d_conv, L->ssm_conv, L->ssm_conv_b, st->conv, xc);
+    /* xc rows are [x (DI) | B (G*N) | C (G*N)]: gather B and C into raw (no longer needed). */
+    float *x = raw, *Bm = raw + (int64_t)T * DI, *Cm = Bm + (int64_t)T * G * N;
+    for (int t = 0; t < T; t++) {
+        const float *row = xc + (int64_t)t * CD;
+        memcpy(Bm + (int64_t)t * G * N, row + DI, sizeof(float) * (size_t)(G * N));
+        memcpy(Cm + (int64_t)t * G * N, row + DI + G * N, sizeof(float) * (size_t)(G * N));
+    }
+    for (int t = 0; t < T; t++) memmove(x + (int64_t)t * DI, xc + (int64_t)t * CD, sizeof(float) * (size_t)DI);
+    if (T == 1 || s->ssm_chunk <= 1)
+        hop_ssm_scan(x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, st->ssm, y);
+    else
+        hop_ssm_chunked(x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, s->ssm_chunk, st->ssm, y, b->ssm_scratch);
+    for (int t = 0; t < T; t++)
+        hop_gated_norm(y + (int64_t)t * DI, y + (int64_t)t * DI, proj + (int64_t)t * IN, L->ssm_norm, DI, G, hp->rms_eps);
+    hop_matmul(&L->ssm_out, y, T, out);
+}
+
+static hearth_status forward_batch(hearth_session *s, const int32_t *tokens, int T, float *logits, hearth_logits_mode mode,
+                                   fw_buf *b) {
+    const hearth_model *m = s->model;
+    const hm_hparams *hp = &m->hp;
+    const int E = hp->n_embd;
+    float *x = b->x, *u = b->u;
+    embed(m, tokens, T, x);
+    for (int l = 0; l < hp->n_layer; l++) {
+        const hm_layer *L = &m->layers[l];
+        hm_layer_state *st = &s->layers[l];
+        for (int t = 0; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, L->attn_norm, E, hp->rms_eps);
+        /* the mixer writes its output over u (u is consumed by the first matmul) */
+        switch (L->kind) {
+        case HM_LAYER_MAMBA: mamba_block(s, L, st, u, T, u, b); break;
+        case HM_LAYER_ATTN: attention_block(s, L, st, u, T, u, b); break;
+        case HM_LAYER_MLP: mlp_block(m, L, u, T, u, b); break;
+        case HM_LAYER_DENSE:
+            attention_block(s, L, st, u, T, u, b);
+            for (int64_t i = 0; i < (int64_t)T * E; i++) x[i] += u[i];
+            for (int t = 0; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, L->ffn_norm, E, hp->rms_eps);
+            mlp_block(m, L, u, T, u, b);
+            break;
+        }
+        for (int64_t i = 0; i < (int64_t)T * E; i++) x[i] += u[i];
+    }
+    if (mode != HEARTH_LOGITS_NONE) {
+        const int first = mode == HEARTH_LOGITS_ALL ? 0 : T - 1;
+        for (int t = first; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, m->output_norm, E, hp->rms_eps);
+        hop_matmul(&m->output, u + (int64_t)first * E, T - first, logits);
+    }
+    return HEARTH_OK;
+}
+
+hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float *logits, hearth_logits_mode mode,
+                         hearth_err *e) {
+    const hearth_model *m = s->model;
+    const hm_hparams *hp = &m->hp;
+    if (T <= 0) return herr(e, HEARTH_ERR_INVALID_ARG, "no tokens to evaluate");
+    if (s->n_past + T > s->n_ctx)
+        return herr(e, HEARTH_ERR_CONTEXT_FULL, "context full: %d tokens held + %d new > n_ctx %d", s->n_past, T, s->n_ctx);
+    for (int t = 0; t < T; t++)
+        if (tokens[t] < 0 || tokens[t] >= hp->n_vocab)
+            return herr(e, HEARTH_ERR_INVALID_ARG, "token id %d is outside the vocabulary (0..%d)", tokens[t], hp->n_vocab - 1);
+    if (mode != HEARTH_LOGITS_NONE && !logits) return herr(e, HEARTH_ERR_INVALID_ARG, "logits buffer is NULL");
+
+    const int Tb = T < HM_MAX_BATCH ? T : HM_MAX_BATCH;
+    const uint64_t w = widest(hp);
+    fw_buf b = {0};
+    b.x = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
+    b.u = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
+    b.big = hu_calloc((uint64_t)Tb * w, sizeof(float), e);
+    b.big2 = hu_calloc((uint64_t)Tb * (w + (uint64_t)hm_ssm_conv_dim(hp)), sizeof(float), e);
+    b.att = hu_calloc((uint64_t)s->n_ctx, sizeof(float), e);
+    b.ssm_scratch = hu_calloc(hop_ssm_chunked_scratch(s->ssm_chunk > 1 ? s->ssm_chunk : 1), sizeof(float), e);
+    hearth_status st = HEARTH_OK;
+    if (!b.x || !b.u || !b.big || !b.big2 || !b.att || !b.ssm_scratch) st = e ? e->code : HEARTH_ERR_NOMEM;
+    const int V = hp->n_vocab;
+    for (int t0 = 0; st == HEARTH_OK && t0 < T; t0 += Tb) {
+        const int n = T - t0 < Tb ? T - t0 : Tb;
+        const bool last_batch = t0 + n == T;
+        hearth_logits_mode bm = mode == HEARTH_LOGITS_ALL ? HEARTH_LOGITS_ALL
+                              : (mode == HEARTH_LOGITS_LAST && last_batch ? HEARTH_LOGITS_LAST : HEARTH_LOGITS_NONE);
+        float *dst = bm == HEARTH_LOGITS_ALL ? logits + (int64_t)t0 * V : logits;
+        st = forward_batch(s, tokens + t0, n, dst, bm, &b);
+        if (st == HEARTH_OK) {
+            memcpy(s->tokens + s->n_past, tokens + t0, sizeof(int32_t) * (size_t)n);
+            s->n_past += n;
+        }
+    }
+    free(b.x);
+    free(b.u);
+    free(b.big);
+    free(b.big2);
+    free(b.att);
+    free(b.ssm_scratch);
+    return st;
+}

@@ -1,0 +1,161 @@
+/* test_fixtures.c - every reference fixture through convert -> load -> prefill / decode / greedy, per weight type. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "convert.h"
+#include "quant.h"
+#include "safetensors.h"
+#include "session.h"
+
+static const char *shared_dir(void) {
+    const char *s = getenv("HEARTH_SHARED");
+    return s ? s : "../shared";
+}
+static const char *tmp_dir(void) {
+    const char *s = getenv("HEARTH_TMP");
+    return s ? s : "/tmp";
+}
+
+/* max |a - b| / max |b| over one row of n. */
+static double row_rel_err(const float *a, const float *b, int n) {
+    double md = 0, mr = 0;
+    for (int i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > md) md = d;
+        if (fabs(b[i]) > mr) mr = fabs(b[i]);
+    }
+    return md / (mr > 0 ? mr : 1);
+}
+
+static int argmax(const float *v, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[b]) b = i;
+    return b;
+}
+
+typedef struct {
+    const char *type;
+    double tol;        /* per-row max|diff|/max|ref| bound for the logits */
+    double min_top1;   /* fraction of positions whose argmax equals the reference's */
+    bool greedy_exact; /* the 16 greedy tokens must equal greedy_2 */
+} type_case;
+
+/* Bounds, measured on these fixtures and kept with headroom:
+ * - f32: computes exactly the reference's math in f32 -> 1e-4 (the issue's bound).
+ * - bf16: weights identical to the checkpoint (bf16) -> same bound as f32.
+ * - f16: bf16 values with 8 mantissa bits fit f16 exactly unless below f16's normal range
+ *   (~6e-5); tiny weights lose a few bits -> 1e-3.
+ * - q8_0: 8-bit blocks, per-weight error <= amax/254 -> logits within 5e-2 of the max; top-1 >= 95%.
+ * - q4_0: 4-bit blocks, error up to amax/16 per weight; on 64-wide random-init layers this
+ *   moves logits by up to ~25% of the row max; we require <= 0.35 and top-1 >= 60%. */
+static const type_case types[] = {
+    {"f32", 1e-4, 1.0, true},
+    {"bf16", 1e-4, 1.0, true},
+    {"f16", 1e-3, 1.0, true},
+    {"q8_0", 5e-2, 0.95, false},
+    {"q4_0", 0.35, 0.60, false},
+};
+
+static void run_case(const char *fixture, const type_case *tc) {
+    char dir[1024], gguf[1024], golden[1024];
+    snprintf(dir, sizeof dir, "%s/fixtures/%s", shared_dir(), fixture);
+    snprintf(gguf, sizeof gguf, "%s/%s-%s.gguf", tmp_dir(), fixture, tc->type);
+    snprintf(golden, sizeof golden, "%s/golden.safetensors", dir);
+    hearth_err e = {0};
+    hconv_options o = {.type = (uint32_t)ht_type_from_name(tc->type), .quiet = true};
+    hearth_status st = hconv_convert(dir, gguf, &o, &e);
+    CHECK(st == HEARTH_OK, "%s %s: convert: %s", fixture, tc->type, e.msg);
+    if (st) return;
+    hearth_model *m = NULL;
+    char err[600];
+    st = hearth_model_load(gguf, NULL, &m, err, sizeof err);
+    CHECK(st == HEARTH_OK, "%s %s: load: %s", fixture, tc->type, err);
+    if (st) return;
+    st_set *g = NULL;
+    st = st_open(golden, &g, &e);
+    CHECK(st == HEARTH_OK, "%s: golden: %s", fixture, e.msg);
+    if (st) {
+        hearth_model_free(m);
+        return;
+    }
+    const int V = hearth_model_n_vocab(m);
+    int top1_ok = 0, top1_n = 0;
+    for (int c = 0; c < 3; c++) {
+        char tn[32], ln[32];
+        snprintf(tn, sizeof tn, "tokens_%d", c);
+        snprintf(ln, sizeof ln, "logits_%d", c);
+        const st_tensor *tt = st_find(g, tn), *lt = st_find(g, ln);
+        CHECK(tt && lt && tt->type == HT_I32 && lt->type == HT_F32, "%s: golden lacks %s/%s", fixture, tn, ln);
+        if (!tt || !lt) continue;
+        const int T = (int)tt->n_elems;
+        const int32_t *toks = (const int32_t *)tt->data;
+        const float *ref = (const float *)lt->data;
+        CHECK(lt->n_elems == (uint64_t)T * V, "%s: %s has %llu values", fixture, ln, (unsigned long long)lt->n_elems);
+        float *out = malloc(sizeof(float) * (size_t)T * V);
+        for (int mode = 0; mode < 2; mode++) { /* 0 = prefill, 1 = token by token */
+            hearth_session *s = NULL;
+            hearth_session_params sp = hearth_session_default_params();
+            sp.n_ctx = 64;
+            hearth_session_new(m, &sp, &s, err, sizeof err);
+            hm_session_set_ssm_chunk(s, 8); /* the reference's chunk size: 37 tokens span 5 chunks */
+            if (mode == 0) {
+                st = hearth_session_eval(s, toks, T, out, HEARTH_LOGITS_ALL);
+            } else {
+                for (int t = 0; t < T && st == HEARTH_OK; t++)
+                    st = hearth_session_eval(s, toks + t, 1, out + (size_t)t * V, HEARTH_LOGITS_LAST);
+            }
+            CHECK(st == HEARTH_OK, "%s %s: eval: %s", fixture, tc->type, hearth_session_error(s));
+            double worst = 0;
+            for (int t = 0; t < T; t++) {
+                double r = row_rel_err(out + (size_t)t * V, ref + (size_t)t * V, V);
+                if (r > worst) worst = r;
+                top1_n++;
+                top1_ok += argmax(out + (size_t)t * V, V) == argmax(ref + (size_t)t * V, V);
+            }
+            CHECK(worst <= tc->tol, "%s %s %s T=%d: max row error %.3g > %.3g", fixture, tc->type,
+                  mode ? "decode" : "prefill", T, worst, tc->tol);
+            if (getenv("HEARTH_VERBOSE"))
+                printf("%s %s %s T=%d: max row error %.3g\n", fixture, tc->type, mode ? "decode" : "prefill", T, worst);
+            hearth_session_free(s);
+        }
+        free(out);
+    }
+    double top1 = (double)top1_ok / top1_n;
+    CHECK(top1 >= tc->min_top1, "%s %s: top-1 agreement %.3f < %.2f", fixture, tc->type, top1, tc->min_top1);
+    if (getenv("HEARTH_VERBOSE")) printf("%s %s: top-1 agreement %.3f\n", fixture, tc->type, top1);
+
+    /* greedy continuation of tokens_2 through the incremental path */
+    const st_tensor *tt = st_find(g, "tokens_2"), *gt = st_find(g, "greedy_2");
+    if (tt && gt) {
+        hearth_session *s = NULL;
+        hearth_session_params sp = hearth_session_default_params();
+        sp.n_ctx = 64;
+        hearth_session_new(m, &sp, &s, err, sizeof err);
+        float *lg = malloc(sizeof(float) * V);
+        st = hearth_session_eval(s, (const int32_t *)tt->data, (int)tt->n_elems, lg, HEARTH_LOGITS_LAST);
+        int same = 0;
+        for (int k = 0; k < (int)gt->n_elems && st == HEARTH_OK; k++) {
+            int32_t tok = argmax(lg, V);
+            same += tok == ((const int32_t *)gt->data)[k];
+            st = hearth_session_eval(s, &tok, 1, lg, HEARTH_LOGITS_LAST);
+        }
+        if (tc->greedy_exact)
+            CHECK(same == (int)gt->n_elems, "%s %s: %d of %llu greedy tokens equal greedy_2", fixture, tc->type, same,
+                  (unsigned long long)gt->n_elems);
+        if (getenv("HEARTH_VERBOSE")) printf("%s %s: greedy %d/16\n", fixture, tc->type, same);
+        free(lg);
+        hearth_session_free(s);
+    }
+    st_free(g);
+    hearth_model_free(m);
+}
+
+int main(void) {
+    const char *fixtures[] = {"nemotron_h_tiny", "llama_tiny", "qwen2_tiny", "qwen3_tiny"};
+    for (size_t f = 0; f < 4; f++)
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) run_case(fixtures[f], &types[t]);
+    return check_summary("fixtures");
+}
