@@ -180,6 +180,13 @@ hearth_status hearth_session_generate_begin(hearth_session *s, const int32_t *to
 hearth_status hearth_session_generate_next(hearth_session *s, char *piece, size_t size, size_t *len,
                                            int32_t *token, bool *done);
 
+/* Continues a conversation: renders `msgs` with the model's chat template, feeds only the text
+ * the session has not seen yet (the whole rendering when earlier text changed, e.g. a template
+ * that rewrites history), then arms generation as hearth_session_generate_begin does. The
+ * session remembers the text it was fed, so turn 2 prefills only its own tokens. */
+hearth_status hearth_session_chat_begin(hearth_session *s, const hearth_message *msgs, size_t n_msgs,
+                                        const hearth_chat_options *chat_opts, const hearth_gen_params *params);
+
 /* Counters of the session since it was created or reset. */
 typedef struct {
     int n_prefill;         /* tokens fed by the last generate_begin */

@@ -98,6 +98,10 @@ hearth_status hm_model_from_gguf(gguf_ctx *g, const hearth_model_params *params,
 hearth_status hm_tokenizer_attach(hearth_model *m, hearth_err *e);
 void hm_tokenizer_release(hearth_model *m);
 
+/* Bytes of token `id` (borrowed from the model; may be part of a UTF-8 character). */
+const char *hm_token_text(const hearth_model *m, int32_t id, size_t *len);
+bool hm_is_eos(const hearth_model *m, int32_t id);
+
 /* Bytes of KV cache and recurrent state a session with n_ctx tokens needs. */
 uint64_t hm_state_bytes(const hm_hparams *hp, int n_ctx);
 

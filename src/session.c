@@ -44,6 +44,7 @@ hearth_status hearth_session_new(const hearth_model *model, const hearth_session
     s->ssm_chunk = 64;
     s->seed = p.seed;
     s->gen.pending = -1;
+    s->chat_valid = true;
     hs_rng_seed(&s->rng, p.seed);
     hearth_status st = HEARTH_OK;
     if (p.n_ctx < 0 || s->n_ctx > (1 << 24)) st = herr(&e, HEARTH_ERR_INVALID_ARG, "n_ctx %d is out of range", p.n_ctx);
@@ -79,13 +80,12 @@ hearth_status hearth_session_new(const hearth_model *model, const hearth_session
     return HEARTH_OK;
 }
 
-void hm_gen_clear(hearth_session *s);
-
 void hearth_session_free(hearth_session *s) {
     if (!s) return;
     hm_gen_clear(s);
     free_state(s);
     free(s->tokens);
+    free(s->chat_text);
     free(s);
 }
 
@@ -117,6 +117,8 @@ void hearth_session_reset(hearth_session *s) {
         /* KV rows past n_past are never read, so the cache needs no clearing */
     }
     s->n_past = 0;
+    s->chat_len = 0;
+    s->chat_valid = true;
     hm_gen_clear(s);
     memset(&s->stats, 0, sizeof s->stats);
 }
@@ -133,7 +135,7 @@ void hearth_session_stats(const hearth_session *s, hearth_stats *out) { *out = s
 
 /* ---- save / restore ------------------------------------------------------------------------
  * Layout (little-endian): magic "HSS1", u32 n_layer, u32 n_vocab, u32 n_embd, u32 n_past,
- * u64 rng state[4], i32 tokens[n_past], then per layer: attention K and V rows [n_past][kv_dim],
+ * u64 rng state[4], u32 chat_valid, u32 chat_len, chat text bytes padded to 4, i32 tokens[n_past], then per layer: attention K and V rows [n_past][kv_dim],
  * Mamba conv [d_conv-1][conv_dim] and SSM [H*P*N] floats. The model shape fields guard against
  * restoring into a different model. */
 
@@ -154,6 +156,10 @@ static size_t state_layout(const hearth_session *s, wbuf *w) {
     uint32_t hdr[5] = {HSS_MAGIC, (uint32_t)hp->n_layer, (uint32_t)hp->n_vocab, (uint32_t)hp->n_embd, (uint32_t)s->n_past};
     put(w, hdr, sizeof hdr);
     put(w, s->rng.s, sizeof s->rng.s);
+    uint32_t chat[2] = {s->chat_valid, (uint32_t)s->chat_len};
+    put(w, chat, sizeof chat);
+    put(w, s->chat_text, s->chat_len);
+    put(w, "\0\0\0", (4 - s->chat_len % 4) % 4);
     put(w, s->tokens, sizeof(int32_t) * (size_t)s->n_past);
     const size_t kv = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
     for (int l = 0; l < hp->n_layer; l++) {
@@ -193,17 +199,31 @@ hearth_status hearth_session_load(hearth_session *s, const void *buf, size_t siz
         return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "saved state belongs to a different model"});
     if (hdr[4] > (uint32_t)s->n_ctx)
         return fail(s, &(hearth_err){HEARTH_ERR_CONTEXT_FULL, "saved state holds more tokens than this session's n_ctx"});
-    /* size check: lay out a session of the saved length and compare */
-    int saved_past = s->n_past;
-    s->n_past = (int)hdr[4];
-    wbuf sizing = {0};
-    size_t need = state_layout(s, &sizing);
-    s->n_past = saved_past;
+    uint32_t chat[2];
+    size_t off = sizeof hdr + sizeof s->rng.s;
+    memcpy(chat, p + off, sizeof chat);
+    off += sizeof chat;
+    if (chat[1] > size - off) return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "saved state is truncated"});
+    /* size check: what a session of the saved shape lays out must be exactly `size` */
+    size_t pad = (4 - chat[1] % 4) % 4, need = off + chat[1] + pad + sizeof(int32_t) * hdr[4];
+    const size_t kvb = sizeof(float) * (size_t)hp->n_head_kv * (size_t)hp->head_dim * hdr[4];
+    for (int l = 0; l < hp->n_layer; l++) {
+        if (s->layers[l].k) need += 2 * kvb;
+        if (s->layers[l].conv) need += sizeof(float) * (conv_floats(hp) + ssm_floats(hp));
+    }
     if (size != need) return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "saved state has the wrong size"});
+    if (chat[1] > s->chat_cap) {
+        char *nb = realloc(s->chat_text, chat[1]);
+        if (!nb) return fail(s, &(hearth_err){HEARTH_ERR_NOMEM, "out of memory"});
+        s->chat_text = nb;
+        s->chat_cap = chat[1];
+    }
     hearth_session_reset(s);
-    size_t off = sizeof hdr;
-    memcpy(s->rng.s, p + off, sizeof s->rng.s);
-    off += sizeof s->rng.s;
+    memcpy(s->rng.s, p + sizeof hdr, sizeof s->rng.s);
+    memcpy(s->chat_text, p + off, chat[1]);
+    s->chat_len = chat[1];
+    s->chat_valid = chat[0] != 0;
+    off += chat[1] + pad;
     s->n_past = (int)hdr[4];
     memcpy(s->tokens, p + off, sizeof(int32_t) * (size_t)s->n_past);
     off += sizeof(int32_t) * (size_t)s->n_past;

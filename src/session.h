@@ -35,6 +35,9 @@ struct hearth_session {
     hs_rng rng;
     uint64_t seed;
     hm_gen gen;
+    bool chat_valid;        /* chat_text is exactly the text of `tokens` (false after raw-token feeding) */
+    char *chat_text;        /* text fed through chat_begin and generation */
+    size_t chat_len, chat_cap;
     hearth_stats stats;
     char err[512];
 };
@@ -43,6 +46,11 @@ struct hearth_session {
  * [T][n_vocab] (mode ALL) or [n_vocab] (mode LAST), nothing for NONE. */
 hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float *logits, hearth_logits_mode mode,
                          hearth_err *e);
+
+/* Generation state (generate.c). */
+void hm_gen_clear(hearth_session *s);
+/* Appends bytes to chat_text (when it is tracked). */
+void hm_chat_text_append(hearth_session *s, const char *bytes, size_t n);
 
 /* Sets the Mamba-2 prefill chunk length (tests compare chunked and recurrent prefill). */
 void hm_session_set_ssm_chunk(hearth_session *s, int chunk);
