@@ -161,8 +161,9 @@ typedef struct {
     float top_p;              /* 1 = off (default 0.95) */
     float min_p;              /* 0 = off (default 0.05) */
     float repetition_penalty; /* 1 = off (default 1.0); Hugging Face semantics */
-    const char *const *stop;  /* stop strings (borrowed for the generation); may be NULL */
+    const char *const *stop;  /* stop strings (copied by generate_begin); may be NULL */
     size_t n_stop;
+    bool ignore_eos;          /* keep going past end-of-generation tokens (default false) */
 } hearth_gen_params;
 
 hearth_gen_params hearth_gen_default_params(void);

@@ -220,7 +220,7 @@ hearth_status hearth_session_generate_next(hearth_session *s, char *piece, size_
     g->n_generated++;
     s->stats.n_decode++;
     bool finished = false;
-    if (hm_is_eos(s->model, tok)) {
+    if (!g->params.ignore_eos && hm_is_eos(s->model, tok)) {
         st = feed(s, &tok, 1); /* the next turn continues after the end-of-turn token */
         finished = true;
     } else {

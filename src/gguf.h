@@ -60,6 +60,7 @@ typedef struct {
 hearth_status gguf_read(const uint8_t *data, size_t size, gguf_ctx **out, hearth_err *e);
 void gguf_free(gguf_ctx *ctx);
 
+/* Lookups are linear (a few hundred keys, ~1000 tensors). Borrowed; NULL when absent. */
 const gguf_kv *gguf_find(const gguf_ctx *ctx, const char *key);
 const gguf_tensor *gguf_find_tensor(const gguf_ctx *ctx, const char *name);
 
@@ -75,6 +76,9 @@ bool gguf_arr_i64(const gguf_kv *kv, uint64_t i, int64_t *out);
 /* Element i of a float (F32/F64) array. */
 bool gguf_arr_f64(const gguf_kv *kv, uint64_t i, double *out);
 
+/* Lower-case name of a value type ("u32", "string", ...); "unknown" for other values. */
+const char *gguf_vtype_name(gguf_vtype t);
+
 /* ---- writing ---- */
 
 /* An empty context for writing (version 3, alignment 32). Free with gguf_free. */
@@ -89,13 +93,22 @@ hearth_status gguf_set_str(gguf_ctx *ctx, const char *key, const char *v);
 /* Array of n elements of `arr_type` (a numeric or bool type), `data` packed little-endian. */
 hearth_status gguf_set_arr(gguf_ctx *ctx, const char *key, gguf_vtype arr_type, const void *data, uint64_t n);
 hearth_status gguf_set_arr_str(gguf_ctx *ctx, const char *key, const char *const *strs, uint64_t n);
+/* Scalar of any fixed-size type (not string or array): `value` points at one element encoded as
+ * in an array (little-endian; bool = one byte, 0 or 1). Covers the types without a setter above. */
+hearth_status gguf_set_scalar(gguf_ctx *ctx, const char *key, gguf_vtype type, const void *value);
+/* Adds or replaces kv->key with a deep copy of *kv (which may belong to another context). For
+ * string arrays, str_lens may be NULL (then strlen is used). HEARTH_ERR_INVALID_ARG when the entry
+ * cannot be written losslessly (integer out of its type's range, bool not 0/1, general.alignment
+ * not a u32 power of two, ...). Setting general.alignment also sets ctx->alignment. */
+hearth_status gguf_set_kv(gguf_ctx *ctx, const gguf_kv *kv);
 /* Copies every key of `src` into ctx (for rewriting a file). */
 hearth_status gguf_copy_kv(gguf_ctx *ctx, const gguf_ctx *src);
 /* Adds a tensor; `data` (nbytes = ht_row_bytes of the shape) is borrowed until gguf_write_file. */
 hearth_status gguf_add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims,
                               const uint64_t *ne, const void *data, hearth_err *e);
-/* Writes the whole file (header, metadata, tensor infos, aligned data). Writes to a temporary
- * name and renames on success, so a failed write never leaves a half file under `path`. */
+/* Writes the whole file (header, metadata, tensor infos, aligned data) as GGUF v3. Tensor data
+ * is laid out afresh in table order, each tensor padded to the alignment. Writes to path + ".tmp"
+ * and renames on success, so a failed write never leaves a half file under `path`. */
 hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err *e);
 
 #endif

@@ -82,7 +82,8 @@ struct hearth_model {
     float *output_norm;   /* [n_embd] */
     gguf_ctx *gguf;
     hu_file file;         /* mapping when loaded from a path */
-    void *tokenizer;      /* hk_tokenizer *, or NULL when the file has no vocabulary */
+    void *tokenizer;      /* hk_tokenizer *, or NULL when the file's vocabulary is missing or unusable */
+    char tok_err[256];    /* why tokenizer is NULL */
     char *chat_template;  /* tokenizer.chat_template, or NULL */
     int32_t eos_ids[8];   /* end-of-generation ids */
     int n_eos;
@@ -101,6 +102,8 @@ void hm_tokenizer_release(hearth_model *m);
 /* Bytes of token `id` (borrowed from the model; may be part of a UTF-8 character). */
 const char *hm_token_text(const hearth_model *m, int32_t id, size_t *len);
 bool hm_is_eos(const hearth_model *m, int32_t id);
+/* Why the model cannot tokenize text ("" when it can). Borrowed. */
+const char *hm_tokenizer_error(const hearth_model *m);
 
 /* Bytes of KV cache and recurrent state a session with n_ctx tokens needs. */
 uint64_t hm_state_bytes(const hm_hparams *hp, int n_ctx);
