@@ -96,6 +96,49 @@ int32_t hs_argmax(const float *logits, int n_vocab) {
     return best < 0 ? 0 : best;
 }
 
+static int hs_float_desc(const void *pa, const void *pb) {
+    float a = *(const float *)pa, b = *(const float *)pb;
+    return (a < b) - (a > b);
+}
+
+static float hs_median3(float a, float b, float c) {
+    if (a > b) {
+        float t = a;
+        a = b;
+        b = t;
+    }
+    return c <= a ? a : c >= b ? b : c;
+}
+
+/* The k-th largest of v[0, n) (1 <= k <= n; no NaN), reordering v. Quickselect with a three-way
+ * partition, so runs of equal values (a vocabulary already filtered to -inf) cost one pass; after
+ * 2 log2(n) + 8 rounds what is left is sorted, so O(n log n) at worst. */
+static float hs_kth_largest(float *v, int n, int k) {
+    int lo = 0, hi = n, want = k - 1, budget = 8;
+    for (int m = n; m > 1; m >>= 1) budget += 2;
+    while (hi - lo > 16 && budget-- > 0) {
+        float p = hs_median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
+        int lt = lo, i = lo, gt = hi; /* v[lo, lt) > p, v[lt, i) == p, v[gt, hi) < p */
+        while (i < gt) {
+            float x = v[i];
+            if (x > p) {
+                v[i++] = v[lt];
+                v[lt++] = x;
+            } else if (x < p) {
+                v[i] = v[--gt];
+                v[gt] = x;
+            } else {
+                i++;
+            }
+        }
+        if (want < lt) hi = lt;
+        else if (want < gt) return p;
+        else lo = gt;
+    }
+    qsort(v + lo, (size_t)(hi - lo), sizeof *v, hs_float_desc);
+    return v[want];
+}
+
 static void hs_heap_sift_down(float *h, int n, int i) {
     for (;;) {
         int l = 2 * i + 1, r = l + 1, m = i;
@@ -109,19 +152,29 @@ static void hs_heap_sift_down(float *h, int n, int i) {
     }
 }
 
-/* The k largest values go through a min-heap of size k; its root is the k-th largest. */
-void hs_top_k(float *logits, int n_vocab, int k, void *scratch) {
-    if (k <= 0 || k >= n_vocab) return;
-    float *heap = hs_scratch_w(scratch, n_vocab);
-    for (int i = 0; i < k; i++) heap[i] = isnan(logits[i]) ? -INFINITY : logits[i];
+/* The k-th largest of x[0, n) for a small k: a min-heap of the k largest so far, whose root most
+ * tokens fail to beat with a single comparison. O(n log k); x is left as it was. */
+static float hs_kth_largest_heap(const float *x, int n, int k, float *heap) {
+    for (int i = 0; i < k; i++) heap[i] = isnan(x[i]) ? -INFINITY : x[i];
     for (int i = k / 2 - 1; i >= 0; i--) hs_heap_sift_down(heap, k, i);
-    for (int i = k; i < n_vocab; i++) {
-        if (logits[i] > heap[0]) { /* false for NaN */
-            heap[0] = logits[i];
+    for (int i = k; i < n; i++) {
+        if (x[i] > heap[0]) { /* false for NaN */
+            heap[0] = x[i];
             hs_heap_sift_down(heap, k, 0);
         }
     }
-    float kth = heap[0];
+    return heap[0];
+}
+
+void hs_top_k(float *logits, int n_vocab, int k, void *scratch) {
+    if (k <= 0 || k >= n_vocab) return;
+    float *v = hs_scratch_w(scratch, n_vocab), kth;
+    if (k <= 1024) {
+        kth = hs_kth_largest_heap(logits, n_vocab, k, v);
+    } else {
+        for (int i = 0; i < n_vocab; i++) v[i] = isnan(logits[i]) ? -INFINITY : logits[i];
+        kth = hs_kth_largest(v, n_vocab, k);
+    }
     for (int i = 0; i < n_vocab; i++)
         if (!(logits[i] >= kth)) logits[i] = -INFINITY;
 }
@@ -132,9 +185,64 @@ static int hs_cand_cmp(const void *pa, const void *pb) {
     return (a->id > b->id) - (a->id < b->id);
 }
 
-/* Probabilities are exp(logit - max) / total. Rather than sort all V tokens, take the tokens with
- * weight >= t for a falling threshold t until they hold the needed mass; only those are sorted.
- * The walk over them then ends where a walk over the full sort would. */
+/* The ranking of top-p: higher weight first, then lower id. A strict total order. */
+static bool hs_cand_before(hs_cand a, hs_cand b) { return a.w > b.w || (a.w == b.w && a.id < b.id); }
+
+static void hs_cand_swap(hs_cand *a, hs_cand *b) {
+    hs_cand t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The last token that a walk down the ranking keeps: a token is kept while nothing is kept yet
+ * or the kept mass is still below `need`. Found like quickselect, without sorting: partition
+ * around a pivot, drop the part that cannot hold the answer; expected O(n). A budget of
+ * 2 log2(n) + 8 rounds bounds bad pivot luck: what is left is then sorted, so O(n log n) at worst.
+ * Invariant: the answer lies in c[lo, hi), every token ranked above c[lo, hi) is kept, and
+ * (!kept || need > 0), so c[lo, hi)'s first token in ranking is kept. */
+static hs_cand hs_top_p_last(hs_cand *c, int n, double need) {
+    int lo = 0, hi = n, budget = 8;
+    bool kept = false;
+    for (int m = n; m > 1; m >>= 1) budget += 2;
+    while (hi - lo > 16 && budget-- > 0) {
+        hs_cand *a = &c[lo], *b = &c[lo + (hi - lo) / 2], *d = &c[hi - 1];
+        if (hs_cand_before(*b, *a)) hs_cand_swap(a, b);
+        if (hs_cand_before(*d, *b)) {
+            hs_cand_swap(b, d);
+            if (hs_cand_before(*b, *a)) hs_cand_swap(a, b);
+        }
+        hs_cand_swap(b, d); /* the median of the three is the pivot, at hi - 1 */
+        hs_cand p = c[hi - 1];
+        int i = lo;
+        double mass = 0;
+        for (int j = lo; j < hi - 1; j++) {
+            if (hs_cand_before(c[j], p)) {
+                mass += c[j].w;
+                hs_cand_swap(&c[i++], &c[j]);
+            }
+        }
+        hs_cand_swap(&c[i], &c[hi - 1]); /* c[lo, i) ranks above the pivot, c(i, hi) below */
+        if (i > lo && mass >= need) {    /* the walk stops inside c[lo, i) */
+            hi = i;
+            continue;
+        }
+        need -= mass + p.w; /* all of c[lo, i) and the pivot are kept */
+        kept = true;
+        if (need <= 0 || i + 1 == hi) return p;
+        lo = i + 1;
+    }
+    qsort(c + lo, (size_t)(hi - lo), sizeof *c, hs_cand_cmp);
+    hs_cand last = c[lo];
+    for (int j = lo; j < hi && (!kept || need > 0); j++) {
+        last = c[j];
+        need -= c[j].w;
+        kept = true;
+    }
+    return last;
+}
+
+/* Probabilities are exp(logit - max) / total; the kept set is every token that ranks at or above
+ * the last one the walk keeps. */
 void hs_top_p(float *logits, int n_vocab, float top_p, void *scratch) {
     if (!(top_p < 1)) return;
     hs_cand *cand = hs_scratch_cand(scratch);
@@ -143,27 +251,17 @@ void hs_top_p(float *logits, int n_vocab, float top_p, void *scratch) {
     float mx = logits[am];
     if (isnan(mx) || mx == -INFINITY) return;
     double total = 0;
+    int nc = 0;
     for (int i = 0; i < n_vocab; i++) {
         float x = logits[i];
         w[i] = x > -INFINITY ? expf(x - mx) : 0.0f; /* NaN -> 0 */
         total += w[i];
+        if (w[i] > 0) cand[nc++] = (hs_cand){w[i], i};
     }
-    double target = top_p > 0 ? (double)top_p * total : 0;
-    for (float t = 1e-2f;; t = t > 1e-36f ? t * 1e-2f : 0.0f) {
-        int nc = 0;
-        for (int i = 0; i < n_vocab; i++)
-            if (w[i] > 0 && w[i] >= t) cand[nc++] = (hs_cand){w[i], i};
-        qsort(cand, (size_t)nc, sizeof *cand, hs_cand_cmp);
-        double cum = 0;
-        int m = 0;
-        while (m < nc && (m == 0 || cum < target)) cum += cand[m++].w;
-        if (cum >= target || t == 0) {
-            hs_cand last = cand[m - 1]; /* m >= 1: w[am] == 1 is always a candidate */
-            for (int i = 0; i < n_vocab; i++)
-                if (!(w[i] > last.w || (w[i] == last.w && i <= last.id))) logits[i] = -INFINITY;
-            return;
-        }
-    }
+    /* nc >= 1: the argmax has weight 1 */
+    hs_cand last = hs_top_p_last(cand, nc, top_p > 0 ? (double)top_p * total : 0);
+    for (int i = 0; i < n_vocab; i++)
+        if (!(w[i] > last.w || (w[i] == last.w && i <= last.id))) logits[i] = -INFINITY;
 }
 
 void hs_min_p(float *logits, int n_vocab, float min_p) {
@@ -172,7 +270,7 @@ void hs_min_p(float *logits, int n_vocab, float min_p) {
     float mx = logits[am];
     if (isnan(mx) || mx == -INFINITY) return;
     for (int i = 0; i < n_vocab; i++) {
-        if (i == am) continue;
+        if (i == am || logits[i] == -INFINITY) continue;
         if (!(expf(logits[i] - mx) >= min_p)) logits[i] = -INFINITY; /* NaN dropped too */
     }
 }

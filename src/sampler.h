@@ -65,12 +65,12 @@ void hs_apply_temperature(float *logits, int n_vocab, float temperature);
 int32_t hs_argmax(const float *logits, int n_vocab);
 
 /* transformers' TopKLogitsWarper: drops every token whose logit is below the k-th largest (tokens
- * tied with the k-th are all kept). O(V log k). */
+ * tied with the k-th are all kept). A heap for k <= 1024, else quickselect; O(V log V) at worst. */
 void hs_top_k(float *logits, int n_vocab, int k, void *scratch);
 
 /* transformers' TopPLogitsWarper: keeps the smallest set of most probable tokens whose probability
- * adds up to >= top_p (ties in probability: lower id first); always keeps one. Sorts only as many
- * candidates as the mass needs; O(V log V) at worst. */
+ * adds up to >= top_p (ties in probability: lower id first); always keeps one. Finds the boundary
+ * by partitioning on probability mass rather than sorting: expected O(V), O(V log V) at worst. */
 void hs_top_p(float *logits, int n_vocab, float top_p, void *scratch);
 
 /* transformers' MinPLogitsWarper: drops tokens whose probability is below min_p times the largest
