@@ -2,6 +2,8 @@
 #include "gguf.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +12,16 @@
 
 /* Limits from the specification (keys) and from GGML (GGML_MAX_NAME = 64 with the NUL), so that
  * every file hearth accepts or writes also loads in llama.cpp. */
-#define GGUF_MAX_KEY_LEN 65535u
-#define GGUF_MAX_NAME_LEN 63u
-/* Smallest encodings, used to bound counts by the bytes left before anything is allocated:
- * a metadata entry is key length (8) + key (>= 1) + value type (4) + value (>= 1);
- * a tensor info is name length (8) + name (>= 1) + n_dims (4) + ne (>= 8) + type (4) + offset (8). */
-#define MIN_KV_BYTES 14u
-#define MIN_TENSOR_INFO_BYTES 33u
-#define N_VTYPES (GGUF_F64 + 1)
+enum {
+    GGUF_MAX_KEY_LEN = 65535,
+    GGUF_MAX_NAME_LEN = 63,
+    /* Smallest encodings, used to bound counts by the bytes left before anything is allocated:
+     * a metadata entry is key length (8) + key (>= 1) + value type (4) + value (>= 1);
+     * a tensor info is name length (8) + name (>= 1) + n_dims (4) + ne (>= 8) + type (4) + offset (8). */
+    MIN_KV_BYTES = 14,
+    MIN_TENSOR_INFO_BYTES = 33,
+    N_VTYPES = GGUF_F64 + 1,
+};
 
 /* The context as allocated: the public struct plus the capacities of its growable arrays.
  * gguf_new and gguf_read allocate one of these; a gguf_ctx * points at its first member. */
@@ -47,7 +51,7 @@ static bool vt_fixed(uint32_t t) { return t < N_VTYPES && k_vtype_size[t] != 0; 
 
 static uint64_t load_le(const uint8_t *p, unsigned n) {
     uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;) v = (v << 8) | p[i];
+    for (unsigned i = n; i > 0; i--) v = (v << 8) | p[i - 1];
     return v;
 }
 
@@ -613,7 +617,8 @@ bool gguf_get_i64(const gguf_ctx *ctx, const char *key, int64_t *out) {
 bool gguf_get_f32(const gguf_ctx *ctx, const char *key, float *out) {
     const gguf_kv *kv = gguf_find(ctx, key);
     if (!kv || !vt_float(kv->type)) return false;
-    *out = (float)kv->v.f64;
+    double v = kv->v.f64;
+    *out = v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY : (float)v; /* f64 beyond f32 range: +-inf */
     return true;
 }
 
@@ -661,6 +666,12 @@ static bool int_fits(gguf_vtype t, const gguf_kv *kv) {
     return bits == 64 || (kv->v.i64 >= -lim && kv->v.i64 < lim);
 }
 
+/* Is v (held widened in a double) exactly an f32? NaN counts as one. */
+static bool f32_exact(double v) {
+    if (v != v || v == INFINITY || v == -INFINITY) return true;
+    return v >= -FLT_MAX && v <= FLT_MAX && (double)(float)v == v;
+}
+
 /* Deep-copies src's value (not its key) into dst after checking it can be written. */
 static hearth_status kv_clone_value(gguf_kv *dst, const gguf_kv *src) {
     const gguf_vtype t = src->type;
@@ -668,6 +679,7 @@ static hearth_status kv_clone_value(gguf_kv *dst, const gguf_kv *src) {
     if ((unsigned)t >= N_VTYPES) return HEARTH_ERR_INVALID_ARG;
     if (vt_fixed(t)) {
         if ((vt_uint(t) || vt_sint(t)) && !int_fits(t, src)) return HEARTH_ERR_INVALID_ARG;
+        if (t == GGUF_F32 && !f32_exact(src->v.f64)) return HEARTH_ERR_INVALID_ARG;
         dst->v = src->v;
         return HEARTH_OK;
     }
