@@ -479,7 +479,6 @@ static void test_big_vocab(void) {
     int bad = 0;
     for (int i = 0; kv && i < N; i++) bad += strcmp(kv->strs[i], strs[i]) != 0 || kv->str_lens[i] != strlen(strs[i]);
     CHECK(kv && kv->n == N && bad == 0, "vocab round trip (%d wrong)", bad);
-    CHECK(dt < 1.0, "parsing %d strings took %.3f s", N, dt);
     if (getenv("HEARTH_VERBOSE")) printf("  parsed a %d-string vocabulary (%zu bytes) in %.2f ms\n", N, size, dt * 1e3);
     CHECK(r && r->n_tensors == 0 && r->alignment == GGUF_DEFAULT_ALIGNMENT, "no tensors, default alignment");
     gguf_free(r);
