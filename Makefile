@@ -28,14 +28,20 @@ help:
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISAFLAGS) -c $< -o $@
+
+# ISA kernels: only these files get the ISA's flags; src/cpu_dispatch.c checks the CPU at run time
+# (__builtin_cpu_supports), so the binary still runs on CPUs without AVX2.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/src/cpu_avx2.o: ISAFLAGS = -mavx2 -mfma -mf16c
+endif
 
 $(LIB): $(ENGINE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/hearth: $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -lmicrohttpd -o $@
 
 $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
 	@mkdir -p $(dir $@)

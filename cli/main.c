@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "serve.h"
 
 typedef struct {
     const char *name;
@@ -19,6 +20,7 @@ static const command commands[] = {
     {"run", cmd_run, "run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3 [--print-ids]) [--system S] [-n N]\n"
                      "             [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--think|--no-think]"},
     {"chat", cmd_chat, "chat -m MODEL [--system S] [sampling options] [--think|--no-think] [--verbose]"},
+    {"serve", hearth_cmd_serve, "serve [--port P] [--root DIR]                 the chat app and model files over HTTP"},
     {"tokenize", cmd_tokenize, "tokenize (-m MODEL | --tokenizer tokenizer.json) (TEXT | --text-file F | --decode 1,2,3)"},
 };
 

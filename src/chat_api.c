@@ -6,11 +6,6 @@
 #include "model.h"
 #include "tokenizer.h"
 
-hearth_chat_options hearth_chat_default_options(void) {
-    hearth_chat_options o = {.add_generation_prompt = true, .enable_thinking = -1};
-    return o;
-}
-
 /* Text of a special token id for the template's bos_token / eos_token variables ("" if none). */
 static const char *special_text(const hearth_model *m, int32_t id, char *buf, size_t size) {
     size_t len = 0;

@@ -83,7 +83,7 @@ struct hearth_model {
     gguf_ctx *gguf;
     hu_file file;         /* mapping when loaded from a path */
     void *tokenizer;      /* hk_tokenizer *, or NULL when the file's vocabulary is missing or unusable */
-    char tok_err[256];    /* why tokenizer is NULL */
+    char tok_err[600];    /* why tokenizer is NULL */
     char *chat_template;  /* tokenizer.chat_template, or NULL */
     int32_t eos_ids[8];   /* end-of-generation ids */
     int n_eos;

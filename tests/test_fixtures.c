@@ -64,7 +64,7 @@ static const type_case types[] = {
 };
 
 static void run_case(const char *fixture, const type_case *tc) {
-    char dir[1024], gguf[1024], golden[1024];
+    char dir[1024], gguf[1200], golden[1200];
     snprintf(dir, sizeof dir, "%s/fixtures/%s", shared_dir(), fixture);
     snprintf(gguf, sizeof gguf, "%s/%s-%s.gguf", tmp_dir(), fixture, tc->type);
     snprintf(golden, sizeof golden, "%s/golden.safetensors", dir);

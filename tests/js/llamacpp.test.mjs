@@ -29,7 +29,7 @@ for (const fx of fixtures) {
     let theirs = [];
     try {
       const model = await llama.loadModel({ modelPath: gguf });
-      const ctx = await model.createContext({ contextSize: 128, batchSize: 64 });
+      const ctx = await model.createContext({ contextSize: 128, batchSize: 64, threads: 1 });
       const seq = ctx.getSequence();
       for await (const tok of seq.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
         theirs.push(tok);
