@@ -14,7 +14,11 @@ TEST_SRC   := $(sort $(wildcard tests/test_*.c))
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB        := $(BUILD)/libhearth.a
 
-.PHONY: all help deps test debug clean demo check-tests
+# Tests of the parsers and of hostile input also run under AddressSanitizer + UBSan in `make test`.
+ASAN_TESTS := test_hostile test_gguf test_safetensors test_json test_tokenizer test_chat test_fixtures
+ASAN_FLAGS := -O1 -g -std=c11 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all help deps test debug clean demo asan
 
 all: $(BUILD)/hearth $(TEST_BIN)
 
@@ -23,6 +27,7 @@ help:
 	@echo "make deps     install what is missing (Debian packages, npm packages from the lockfile)"
 	@echo "make test     install deps, build, run every test; last line is 'N passed, N failed'"
 	@echo "make debug    the same build with ASan+UBSan in build/debug, and run the tests there"
+	@echo "make asan     build the parser and hostile-input tests with ASan+UBSan (part of make test)"
 	@echo "make demo     build and run hearth on the bundled model"
 	@echo "make clean    remove build/"
 
@@ -50,8 +55,11 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
 deps:
 	@bash tools/deps.sh
 
-test: deps all
+test: deps all asan
 	@bash tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" $(ASAN_TESTS:%=$(BUILD)/asan/tests/%)
 
 debug:
 	$(MAKE) BUILD=build/debug OPT=-O1 CFLAGS="-O1 -g -std=c11 -Wall -Wextra -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all

@@ -36,6 +36,10 @@ for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     run_one "$(basename "$t")" "$t"
 done
+for t in "$BUILD"/asan/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_one "asan-$(basename "$t")" "$t"
+done
 for t in tests/*.test.sh; do
     [ -f "$t" ] || continue
     run_one "$(basename "$t" .test.sh)" bash "$t"
