@@ -33,8 +33,9 @@
  * The text is cut at every byte that does not start a valid UTF-8 sequence (strict decoding: no
  * overlongs, surrogates or values above U+10FFFF); such a byte becomes the single-byte token for
  * that byte, and the valid runs around it are encoded as separate texts. Hence
- * decode(encode(x)) == x bytewise for any x when the tokenizer has no normalizer, and
- * == NFC(x) on the valid runs when it has NFC.
+ * decode(encode(x)) == x bytewise for any x when the tokenizer has no normalizer; with NFC, each
+ * stretch between added tokens and invalid bytes comes back NFC-normalized (as in HF, NFC does
+ * not reach across an added token: "<think>" + U+0338 stays, it does not compose '>' + U+0338).
  *
  * Decoding maps each id to its bytes: byte-level tokens back through GPT-2's byte-to-unicode
  * table, added tokens to their content. The bytes of one token may be part of a UTF-8 character.
@@ -61,9 +62,10 @@ enum {
  * with a ByteLevel pre-tokenizer; HEARTH_ERR_UNSUPPORTED (naming what) for other model types,
  * normalizers other than NFC, pre-tokenizers other than the known splits (the message quotes
  * an unknown regex), byte_fallback, subword prefixes/suffixes. HEARTH_ERR_FORMAT for malformed
- * files (missing vocab, merges naming unknown tokens, bad ids). bos/eos/pad start unset (-1);
- * a TemplateProcessing post-processor that starts with a special token sets bos and add_bos.
- * Caller frees with hk_tokenizer_free. */
+ * files (missing vocab, merges naming unknown tokens, bad ids). Ids are the file's, added tokens'
+ * included (HF renumbers added tokens of inconsistent files; consistent ones, as published, agree).
+ * bos/eos/pad start unset (-1); a TemplateProcessing post-processor that starts with a special
+ * token sets bos and add_bos. Caller frees with hk_tokenizer_free. */
 hearth_status hk_tokenizer_from_json(const char *tokenizer_json, size_t len, hk_tokenizer **out, hearth_err *e);
 
 /* Reads bos_token, eos_token, pad_token (strings or {"content": ...} objects naming tokens) and
@@ -76,8 +78,10 @@ hearth_status hk_tokenizer_apply_config(hk_tokenizer *tok, const char *config_js
  * .add_bos_token, plus hearth's tokenizer.hearth.normalizer ("NFC" or "none") and
  * tokenizer.hearth.ignore_merges when present (otherwise NFC for "qwen2", and ignore_merges for
  * the llama3 names and "tekken", as llama.cpp does). Added tokens come back as CONTROL (special)
- * and USER_DEFINED (not special) tokens, without lstrip/rstrip/single_word. `g` is only read
- * during the call. */
+ * and USER_DEFINED (not special) tokens, without lstrip/rstrip/single_word (GGUF has no place for
+ * them); as in llama.cpp, BPE may also produce an added token whose text reads as byte-level text
+ * (HF allows that only for added tokens that are vocabulary entries too; no known tokenizer
+ * depends on the difference). `g` is only read during the call. */
 hearth_status hk_tokenizer_from_gguf(const gguf_ctx *g, hk_tokenizer **out, hearth_err *e);
 
 /* Writes those keys into `out` (llama.cpp's spellings, so the file's vocabulary also loads in

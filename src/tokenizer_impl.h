@@ -15,6 +15,7 @@ enum {
     HK_TF_LSTRIP = 2,      /* added token: swallows the White_Space before it */
     HK_TF_RSTRIP = 4,      /* added token: swallows the White_Space after it */
     HK_TF_SINGLE_WORD = 8, /* added token: matches only between non-word characters */
+    HK_TF_IN_VOCAB = 16,   /* added token that is also a BPE vocabulary entry (same bytes) */
 };
 
 typedef struct {
@@ -35,7 +36,7 @@ struct hk_tokenizer {
     char *pool;        /* every token's bytes */
     size_t pool_len, pool_cap;
 
-    int32_t *vmap; /* open addressing: bytes -> id of a NORMAL token; -1 empty */
+    int32_t *vmap; /* open addressing: bytes -> id of a BPE vocabulary entry; -1 empty */
     size_t vmap_cap;
 
     hk_merge_slot *mmap; /* open addressing: (left, right) -> rank, result */
@@ -69,16 +70,17 @@ hearth_status hk_tok_set(hk_tokenizer *t, int32_t id, const char *bytes, size_t 
 bool hk_tok_from_bytelevel(const hk_tokenizer *t, const char *s, size_t len, char *out, size_t *out_len);
 /* Writes the byte-level form of bytes into a new NUL-terminated string (caller frees). */
 char *hk_tok_to_bytelevel(const hk_tokenizer *t, const char *bytes, size_t len);
-/* Builds the bytes -> id map of NORMAL tokens and the one-byte tokens; HEARTH_ERR_UNSUPPORTED
- * when a byte has no token. */
+/* Builds the bytes -> id map of the BPE vocabulary (NORMAL tokens that are byte-level text, and
+ * added tokens flagged HK_TF_IN_VOCAB) and the one-byte tokens; HEARTH_ERR_UNSUPPORTED when a
+ * byte has no token. */
 hearth_status hk_tok_index_vocab(hk_tokenizer *t, hearth_err *e);
-/* Looks up the NORMAL token with these bytes; -1 if none. */
+/* Looks up the BPE vocabulary entry with these bytes; -1 if none. */
 int32_t hk_tok_lookup(const hk_tokenizer *t, const char *bytes, size_t len);
 /* Room for n merges (call once before adding). */
 hearth_status hk_tok_reserve_merges(hk_tokenizer *t, size_t n, hearth_err *e);
 /* Appends the merge (left, right) given as byte-level strings; its rank is its position.
- * HEARTH_ERR_FORMAT when a part or the result is not in the vocabulary. A repeated pair keeps
- * its first rank. */
+ * HEARTH_ERR_FORMAT when a part or the result is not in the vocabulary. A repeated pair takes
+ * its last rank (HF builds its merge map that way). */
 hearth_status hk_tok_add_merge(hk_tokenizer *t, const char *left, size_t llen, const char *right, size_t rlen,
                                hearth_err *e);
 /* Collects the added tokens for matching. */

@@ -50,7 +50,8 @@ static const uint8_t gc_flags[HK_GC_COUNT] = {
 
 uint8_t hk_uc_flags(uint32_t cp) {
     uint8_t p = props(cp);
-    return (uint8_t)(gc_flags[p & 31] | ((p & 32) ? HK_UF_WS : 0));
+    uint8_t join_control = cp == 0x200C || cp == 0x200D ? HK_UF_W : 0;
+    return (uint8_t)(gc_flags[p & 31] | ((p & 32) ? HK_UF_WS : 0) | join_control);
 }
 
 /* ---- UTF-8 ---- */

@@ -25,7 +25,8 @@ enum {
     HK_UF_LUT = 1 << 4, /* Lu or Lt */
     HK_UF_LL = 1 << 5,  /* Ll */
     HK_UF_LMO = 1 << 6, /* Lm or Lo */
-    HK_UF_W = 1 << 7,   /* a "word" character for added tokens' single_word: L M Nd Nl Pc */
+    HK_UF_W = 1 << 7,   /* a "word" character for added tokens' single_word: L M Nd Nl Pc and
+                           U+200C/U+200D, close to Rust regex's \w (which has Alphabetic for L Nl) */
 };
 
 #define HK_UC_MAX 0x10FFFFu
