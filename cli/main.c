@@ -14,14 +14,16 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"convert", cmd_convert, "convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--vocab-only]"},
+    {"convert", cmd_convert, "convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--vocab-only]\n"
+                             "             | convert --random-weights CONFIG.json OUT.gguf [--type ...] [--seed S]"},
     {"info", cmd_info, "info MODEL.gguf                     architecture, hyperparameters, tensors"},
     {"logits", cmd_logits, "logits -m MODEL --tokens 1,2,3 --out F.safetensors [--decode] [--generate N]"},
-    {"run", cmd_run, "run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3 [--print-ids]) [--system S] [-n N]\n"
+    {"run", cmd_run, "run -m MODEL (-p PROMPT [--raw] | --prompt-tokens 1,2,3 [--print-ids]) [--system S] [-n N]\n"
                      "             [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--think|--no-think]"},
     {"chat", cmd_chat, "chat -m MODEL [--system S] [sampling options] [--think|--no-think] [--verbose]"},
     {"serve", hearth_cmd_serve, "serve [--port P] [--root DIR]                 the chat app and model files over HTTP"},
     {"tokenize", cmd_tokenize, "tokenize (-m MODEL | --tokenizer tokenizer.json) (TEXT | --text-file F | --decode 1,2,3)"},
+    {"bench", cmd_bench, "bench -m MODEL [-p 512] [-n 128] [-r 5] [--threads N] [--json]   prefill/decode speed"},
 };
 
 static void usage(FILE *f) {

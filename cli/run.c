@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model.h"
 
 typedef struct {
     const char *model, *prompt, *system, *prompt_tokens;
-    bool print_ids, verbose;
+    bool print_ids, verbose, raw;
     int think; /* -1 template default, 0 off, 1 on */
     int n_ctx;
     uint64_t seed;
@@ -39,6 +40,7 @@ static bool parse_opts(const char *cmd, int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "--think")) o->think = 1;
         else if (!strcmp(a, "--no-think")) o->think = 0;
         else if (!strcmp(a, "--print-ids")) o->print_ids = true;
+        else if (!strcmp(a, "--raw")) o->raw = true;
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = true;
         else if (!strcmp(a, "--ignore-eos")) o->gen.ignore_eos = true;
         else { cli_fail(cmd, "unknown argument '%s'", a); return false; }
@@ -113,6 +115,20 @@ int cmd_run(int argc, char **argv) {
             goto done;
         }
         st = hearth_session_generate_begin(s, ids, n_ids, &o.gen);
+        free(ids);
+    } else if (o.raw) {
+        /* the prompt is already in the model's chat format: tokenize it as is (special tokens too) */
+        size_t n_ids = 0;
+        int32_t *ids = NULL;
+        st = hearth_tokenize(m, o.prompt, strlen(o.prompt), true, NULL, 0, &n_ids);
+        if (st == HEARTH_OK && !(ids = malloc(sizeof(int32_t) * (n_ids ? n_ids : 1)))) st = HEARTH_ERR_NOMEM;
+        if (st == HEARTH_OK) st = hearth_tokenize(m, o.prompt, strlen(o.prompt), true, ids, n_ids, &n_ids);
+        if (st != HEARTH_OK) {
+            free(ids);
+            cli_fail("run", "cannot tokenize the prompt: %s", hm_tokenizer_error(m));
+            goto done;
+        }
+        st = hearth_session_generate_begin(s, ids, (int)n_ids, &o.gen);
         free(ids);
     } else {
         hearth_message msgs[2];
