@@ -18,7 +18,7 @@ LIB        := $(BUILD)/libhearth.a
 ASAN_TESTS := test_hostile test_gguf test_safetensors test_json test_tokenizer test_chat test_fixtures
 ASAN_FLAGS := -O1 -g -std=c11 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all help deps test debug clean demo asan
+.PHONY: all help deps test debug clean demo asan wasm wasm-fake
 
 all: $(BUILD)/hearth $(TEST_BIN)
 
@@ -39,6 +39,7 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h)
 # (__builtin_cpu_supports), so the binary still runs on CPUs without AVX2.
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 $(BUILD)/src/cpu_avx2.o: ISAFLAGS = -mavx2 -mfma -mf16c
+$(BUILD)/src/cpu_avx512.o: ISAFLAGS = -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512vnni
 endif
 
 $(LIB): $(ENGINE_OBJ)
@@ -55,8 +56,22 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
 deps:
 	@bash tools/deps.sh
 
-test: deps all asan
+test: deps all asan wasm wasm-fake
 	@bash tests/run.sh
+
+# The engine as WebAssembly (SIMD128; single-threaded and pthreads builds), and the same shell
+# around a test double of hearth.h for the browser tests of everything above the engine.
+wasm: build/wasm/hearth-st.wasm
+wasm-fake: build/wasm-fake/hearth-st.wasm
+build/wasm/hearth-st.wasm: $(ENGINE_SRC) web/wasm_api.c $(wildcard include/*.h src/*.h) tools/wasm/build.sh
+	bash tools/wasm/build.sh
+build/wasm-fake/hearth-st.wasm: tests/e2e/fake/engine.c src/util.c web/wasm_api.c include/hearth.h tools/wasm/build.sh
+	bash tools/wasm/build.sh --fake
+
+# Build everything and serve the chat app with the bundled demo model.
+demo: deps all wasm
+	@echo "hearth: open http://127.0.0.1:8080/web/app/ (the demo model models/demo-q8_0.gguf is preselected)"
+	$(BUILD)/hearth serve --port 8080 --root .
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" $(ASAN_TESTS:%=$(BUILD)/asan/tests/%)

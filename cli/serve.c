@@ -164,7 +164,7 @@ static int open_under_root(const serve_ctx *ctx, const char *url, char *resolved
     return open(resolved, O_RDONLY | O_CLOEXEC);
 }
 
-static enum MHD_Result serve_file(struct MHD_Connection *c, int fd, const char *path) {
+static enum MHD_Result serve_file(struct MHD_Connection *c, int fd, const char *path, int is_service_worker) {
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
@@ -220,6 +220,9 @@ static enum MHD_Result serve_file(struct MHD_Connection *c, int fd, const char *
     MHD_add_response_header(r, "ETag", etag);
     MHD_add_response_header(r, "Last-Modified", lastmod);
     MHD_add_response_header(r, "Cache-Control", "no-cache");
+    /* The app's service worker lives in /web/ but must control the whole site: the engine's worker
+     * and its wasm threads (/build/wasm/) are controlled by the worker whose scope holds their URL. */
+    if (is_service_worker) MHD_add_response_header(r, "Service-Worker-Allowed", "/");
     unsigned code = MHD_HTTP_OK;
     if (pr > 0) {
         char cr[96];
@@ -238,13 +241,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     const serve_ctx *ctx = cls;
     (void)version;
     (void)upload_data;
+    /* Anything but GET and HEAD is refused at once, before a body is read. */
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (*req_cls == NULL) { /* first call: headers only; answer on the second */
         *req_cls = (void *)1;
         return MHD_YES;
     }
     if (*upload_size) return send_text(c, MHD_HTTP_BAD_REQUEST, "no request bodies\n");
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (!ctx->quiet) fprintf(stderr, "%s %s\n", method, url);
     if (strcmp(url, "/") == 0) return send_redirect(c, "/web/app/");
     if (!path_is_safe(url)) return send_text(c, MHD_HTTP_BAD_REQUEST, "bad path\n");
@@ -264,7 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         fd = open_under_root(ctx, index, resolved);
     }
     if (fd < 0) return send_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
-    return serve_file(c, fd, resolved);
+    return serve_file(c, fd, resolved, strcmp(url, "/web/sw.js") == 0);
 }
 
 static void usage(void) {

@@ -48,5 +48,9 @@ for t in tests/js/*.test.mjs; do
     [ -f "$t" ] || continue
     run_one "$(basename "$t" .test.mjs)" node "$t"
 done
+for t in tests/e2e/*.mjs; do
+    [ -f "$t" ] || continue
+    run_one "e2e-$(basename "$t" .mjs)" node "$t"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,48 @@
+// ssm_step.wgsl - Mamba-2 SSM recurrence, token by token (decode): one thread per (head h, channel p)
+// walks the state column S[h][0..N-1][p] (GPU layout [H][N][P], so neighbouring threads read
+// neighbouring floats). Per token: dt = softplus(dt_raw + dt_bias), a = exp(dt A),
+// S = a S + dt x B, y = S . C + D x (src/ops.c hop_ssm_scan).
+struct Params {
+    H: u32, P: u32, G: u32, N: u32, T: u32,
+    xc_off: u32, xc_stride: u32, DI: u32, dt_off: u32, dt_stride: u32, y_off: u32, y_stride: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> XC: array<f32>;   // rows [x (DI) | B (G*N) | C (G*N)]
+@group(0) @binding(2) var<storage, read> PROJ: array<f32>; // dt_raw at dt_off + t*dt_stride + h
+@group(0) @binding(3) var<storage, read> HV: array<f32>;   // dt_bias [H] | A [H] | D [H]
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@group(0) @binding(5) var<storage, read_write> Y: array<f32>;
+
+fn softplus(v: f32) -> f32 {
+    if (v > 20.0) { return v; }
+    let e = exp(v);
+    if (e < 1e-4) { return e * (1.0 - 0.5 * e); }
+    return log(1.0 + e);
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 64u;
+    if (idx >= p.H * p.P) { return; }
+    let h = idx / p.P;
+    let pp = idx % p.P;
+    let g = h / (p.H / p.G);
+    let A = HV[p.H + h];
+    let D = HV[2u * p.H + h];
+    for (var t = 0u; t < p.T; t++) {
+        let dt = softplus(PROJ[p.dt_off + t * p.dt_stride + h] + HV[h]);
+        let a = exp(dt * A);
+        let row = p.xc_off + t * p.xc_stride;
+        let xv = XC[row + h * p.P + pp];
+        let bb = row + p.DI + g * p.N;
+        let cb = row + p.DI + p.G * p.N + g * p.N;
+        var acc = 0.0;
+        for (var n = 0u; n < p.N; n++) {
+            let si = (h * p.N + n) * p.P + pp;
+            let s = a * S[si] + dt * xv * XC[bb + n];
+            S[si] = s;
+            acc += s * XC[cb + n];
+        }
+        Y[p.y_off + t * p.y_stride + h * p.P + pp] = acc + D * xv;
+    }
+}
