@@ -22,9 +22,17 @@
 #define JINJA_MAX_OUTPUT ((size_t)64 << 20)   /* longest string made, the output included */
 #define JINJA_MAX_MEMORY ((size_t)256 << 20)  /* all values of one render */
 #define JINJA_MAX_ITERATIONS 10000000ull      /* loop iterations of one render, all loops */
-#define JINJA_MAX_CALL_DEPTH 256              /* nested macro calls */
-#define JINJA_MAX_NEST 200                    /* nesting of blocks and expressions in the source */
-#define JINJA_MAX_EVAL_DEPTH 1500             /* recursion of the evaluator (guards the C stack) */
+/* Nesting and recursion bound the C stack: natively at most about 320 KiB at -O2 (parsing about
+ * 128 KiB). Emscripten's stacks are small (64 KiB by default), so the wasm build allows less. */
+#ifdef __EMSCRIPTEN__
+#define JINJA_MAX_NEST 64                     /* nesting of blocks and expressions in the source */
+#define JINJA_MAX_CALL_DEPTH 64               /* nested macro calls */
+#define JINJA_MAX_EVAL_DEPTH 200              /* recursion of the evaluator */
+#else
+#define JINJA_MAX_NEST 200
+#define JINJA_MAX_CALL_DEPTH 256
+#define JINJA_MAX_EVAL_DEPTH 600
+#endif
 
 /* ---- arena ------------------------------------------------------------------------------ */
 
@@ -36,8 +44,9 @@ typedef struct {
 } jinja_arena;
 
 /* Zeroed, 16-byte aligned memory that lives until jinja_arena_free; NULL when the cap is reached
- * or malloc fails. */
+ * or malloc fails. jinja_alloc_bytes is the same without the zeroing (for string bytes). */
 void *jinja_alloc(jinja_arena *a, size_t size);
+void *jinja_alloc_bytes(jinja_arena *a, size_t size);
 void jinja_arena_free(jinja_arena *a);
 
 /* ---- values ----------------------------------------------------------------------------- */
@@ -49,7 +58,8 @@ typedef enum {
     JV_INT,
     JV_FLOAT,
     JV_STRING,    /* UTF-8 bytes (not NUL-terminated) */
-    JV_LIST,      /* lists and tuples */
+    JV_LIST,      /* jv.len 0: a list; 1: a tuple; 2: what Jinja makes a lazy iterator (select, map,
+                   * ...): always true, whatever it holds */
     JV_DICT,
     JV_NAMESPACE, /* namespace(...): the one mutable kind */
     JV_MACRO,
@@ -65,7 +75,7 @@ typedef struct jinja_loop jinja_loop;
 
 struct jv {
     jv_type type;
-    size_t len; /* JV_STRING: bytes */
+    size_t len; /* JV_STRING: bytes; JV_LIST: 0 list, 1 tuple, 2 iterator (see above) */
     union {
         bool b;
         int64_t i;
@@ -100,8 +110,6 @@ static inline jv jv_int(int64_t i) { jv v = {JV_INT, 0, {0}}; v.u.i = i; return 
 static inline jv jv_float(double f) { jv v = {JV_FLOAT, 0, {0}}; v.u.f = f; return v; }
 static inline jv jv_str(const char *s, size_t n) { jv v = {JV_STRING, n, {0}}; v.u.s = s; return v; }
 static inline jv jv_cstr(const char *s) { return jv_str(s, strlen(s)); }
-static inline bool jv_is_str(jv v) { return v.type == JV_STRING; }
-static inline bool jv_is_num(jv v) { return v.type == JV_INT || v.type == JV_FLOAT || v.type == JV_BOOL; }
 static inline bool jv_str_eq(jv v, const char *s) {
     size_t n = strlen(s);
     return v.type == JV_STRING && v.len == n && (n == 0 || memcmp(v.u.s, s, n) == 0);
@@ -205,8 +213,9 @@ typedef struct {
 bool jinja_fail(jinja_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records an error whose message is exactly `msg` (raise_exception). */
 bool jinja_fail_raw(jinja_ctx *c, const char *msg, size_t n);
-/* Allocation from the render arena that records "out of memory" on failure. */
+/* Allocation from the render arena that records "out of memory" on failure (zeroed; _bytes: not). */
 void *jinja_ctx_alloc(jinja_ctx *c, size_t size);
+void *jinja_ctx_alloc_bytes(jinja_ctx *c, size_t size);
 bool jinja_buf_put(jinja_ctx *c, jinja_buf *b, const char *s, size_t n);
 static inline bool jinja_buf_puts(jinja_ctx *c, jinja_buf *b, const char *s) { return jinja_buf_put(c, b, s, strlen(s)); }
 bool jinja_buf_printf(jinja_ctx *c, jinja_buf *b, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -218,14 +227,14 @@ hearth_status jinja_render(jinja_ctx *c, const jnode *root, char **out, size_t *
 
 /* ---- values: jinja_value.c ------------------------------------------------------------- */
 
-bool jv_truthy(jv v);
-const char *jv_type_name(jv v);
+bool jinja_truthy(jv v);
+const char *jinja_type_name(jv v);
 /* Python's str(v), appended to b. */
-bool jv_write_str(jinja_ctx *c, jinja_buf *b, jv v);
+bool jinja_write_str(jinja_ctx *c, jinja_buf *b, jv v);
 /* Python's repr(v). */
-bool jv_write_repr(jinja_ctx *c, jinja_buf *b, jv v);
+bool jinja_write_repr(jinja_ctx *c, jinja_buf *b, jv v);
 /* str(v) as a value (strings are returned as they are). */
-bool jv_to_string(jinja_ctx *c, jv v, jv *out);
+bool jinja_to_string(jinja_ctx *c, jv v, jv *out);
 /* json.dumps(v, ensure_ascii, indent (NULL: none), separators, sort_keys). */
 typedef struct {
     bool ensure_ascii, sort_keys;
@@ -233,28 +242,31 @@ typedef struct {
     size_t indent_len;
     const char *item_sep, *key_sep; /* NULL: Python's defaults */
 } jinja_json_opts;
-bool jv_write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *o);
+bool jinja_write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *o);
 /* Python ==. */
-bool jv_equal(jv a, jv b);
+bool jinja_equal(jv a, jv b);
 /* Python <, as -1/0/1 in *cmp; false (with an error) for unorderable types. */
-bool jv_compare(jinja_ctx *c, jv a, jv b, int *cmp);
-/* Converts a parsed JSON tree into values (strings are copied into the arena). */
-bool jv_from_json(jinja_ctx *c, const void *json_value, jv *out, int depth);
+bool jinja_compare(jinja_ctx *c, jv a, jv b, int *cmp);
+/* Converts a parsed JSON tree (a json_value) into values. Strings are borrowed from the tree,
+ * which must outlive the render. */
+bool jinja_from_json(jinja_ctx *c, const void *json_value, jv *out, int depth);
 
-jv_list *jv_list_new(jinja_ctx *c, size_t n);
-jv jv_list_value(jv_list *l);
-jv_dict *jv_dict_new(jinja_ctx *c, size_t cap);
-jv jv_dict_value(jv_dict *d);
+jv_list *jinja_list_new(jinja_ctx *c, size_t n);
+jv jinja_list_value(jv_list *l);
+jv jinja_tuple_value(jv_list *l);
+static inline jv jv_as_iterator(jv v) { v.len = 2; return v; } /* marks a list as a Jinja iterator */
+jv_dict *jinja_dict_new(jinja_ctx *c, size_t cap);
+jv jinja_dict_value(jv_dict *d);
 /* Sets (replacing) key -> val. Mutates d: only for dicts being built and namespaces. */
-bool jv_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val);
+bool jinja_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val);
 /* Value of a string key, or NULL. */
-const jv *jv_dict_get(const jv_dict *d, jv key);
-const jv *jv_dict_get_cstr(const jv_dict *d, const char *key);
+const jv *jinja_dict_get(const jv_dict *d, jv key);
+const jv *jinja_dict_get_cstr(const jv_dict *d, const char *key);
 /* The items of an iterable as a list: lists as they are, dicts' keys, strings' characters,
  * undefined as empty; false (with an error) for other kinds. */
-bool jv_iterate(jinja_ctx *c, jv v, jv_list **out);
+bool jinja_iterate(jinja_ctx *c, jv v, jv_list **out);
 /* A copy of s[start:stop] as a new string value. */
-bool jv_new_str(jinja_ctx *c, const char *s, size_t n, jv *out);
+bool jinja_new_str(jinja_ctx *c, const char *s, size_t n, jv *out);
 
 /* ---- UTF-8 and Python string helpers ---------------------------------------------------- */
 
@@ -285,6 +297,9 @@ bool jinja_test(jinja_ctx *c, const char *name, jv v, const jinja_args *a, bool 
 /* obj.name(args) for strings, dicts, lists and the loop object. */
 bool jinja_method(jinja_ctx *c, jv obj, const char *name, const jinja_args *a, jv *out);
 bool jinja_call_function(jinja_ctx *c, int fn, const jinja_args *a, jv *out);
+/* Python's printf-style `fmt % args` (%s %r %d %i %f %e %g %x %o %c %%, flags, width, precision,
+ * %(name)s with a dict). */
+bool jinja_percent_format(jinja_ctx *c, jv fmt, jv args, jv *out);
 /* The built-in global called `name`, or false. */
 bool jinja_lookup_function(const char *name, jv *out);
 /* loop.<name>. */

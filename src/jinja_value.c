@@ -18,6 +18,12 @@ struct jinja_chunk {
 enum { JINJA_CHUNK = 64 * 1024 };
 
 void *jinja_alloc(jinja_arena *a, size_t size) {
+    void *p = jinja_alloc_bytes(a, size);
+    if (p) memset(p, 0, size);
+    return p;
+}
+
+void *jinja_alloc_bytes(jinja_arena *a, size_t size) {
     size = (size + 15) & ~(size_t)15;
     if (size == 0) size = 16;
     jinja_chunk *h = a->head;
@@ -41,7 +47,6 @@ void *jinja_alloc(jinja_arena *a, size_t size) {
     }
     void *p = h->data + h->used;
     h->used += size;
-    memset(p, 0, size);
     return p;
 }
 
@@ -101,17 +106,23 @@ void *jinja_ctx_alloc(jinja_ctx *c, size_t size) {
     return p;
 }
 
+void *jinja_ctx_alloc_bytes(jinja_ctx *c, size_t size) {
+    void *p = jinja_alloc_bytes(c->mem, size);
+    if (!p) jinja_fail(c, "out of memory (a render may use at most %zu MiB)", JINJA_MAX_MEMORY >> 20);
+    return p;
+}
+
 bool jinja_buf_put(jinja_ctx *c, jinja_buf *b, const char *s, size_t n) {
     if (c->failed) return false;
     if (n == 0) return true;
     if (n > JINJA_MAX_OUTPUT || b->len > JINJA_MAX_OUTPUT - n)
         return jinja_fail(c, "output too large (more than %zu MiB)", JINJA_MAX_OUTPUT >> 20);
     if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        if (cap < b->len + n + 1) cap = b->len + n + 1;
         char *p;
         if (b->arena) {
-            p = jinja_ctx_alloc(c, cap);
+            p = jinja_ctx_alloc_bytes(c, cap);
             if (!p) return false;
             if (b->len) memcpy(p, b->p, b->len);
         } else {
@@ -138,11 +149,12 @@ bool jinja_buf_printf(jinja_ctx *c, jinja_buf *b, const char *fmt, ...) {
     return jinja_buf_put(c, b, tmp, (size_t)n);
 }
 
-bool jv_new_str(jinja_ctx *c, const char *s, size_t n, jv *out) {
+bool jinja_new_str(jinja_ctx *c, const char *s, size_t n, jv *out) {
     if (n > JINJA_MAX_OUTPUT) return jinja_fail(c, "string too large");
-    char *p = jinja_ctx_alloc(c, n + 1);
+    char *p = jinja_ctx_alloc_bytes(c, n + 1);
     if (!p) return false;
     if (n) memcpy(p, s, n);
+    p[n] = 0;
     *out = jv_str(p, n);
     return true;
 }
@@ -244,7 +256,7 @@ bool jinja_is_space(uint32_t cp) {
 
 /* ---- lists and dicts -------------------------------------------------------------------- */
 
-jv_list *jv_list_new(jinja_ctx *c, size_t n) {
+jv_list *jinja_list_new(jinja_ctx *c, size_t n) {
     if (n > JINJA_MAX_MEMORY / sizeof(jv)) {
         jinja_fail(c, "list too large");
         return NULL;
@@ -259,13 +271,19 @@ jv_list *jv_list_new(jinja_ctx *c, size_t n) {
     return l;
 }
 
-jv jv_list_value(jv_list *l) {
+jv jinja_list_value(jv_list *l) {
     jv v = {JV_LIST, 0, {0}};
     v.u.list = l;
     return v;
 }
 
-jv_dict *jv_dict_new(jinja_ctx *c, size_t cap) {
+jv jinja_tuple_value(jv_list *l) {
+    jv v = jinja_list_value(l);
+    v.len = 1;
+    return v;
+}
+
+jv_dict *jinja_dict_new(jinja_ctx *c, size_t cap) {
     jv_dict *d = jinja_ctx_alloc(c, sizeof *d);
     if (!d) return NULL;
     if (cap > JINJA_MAX_MEMORY / (2 * sizeof(jv))) {
@@ -281,19 +299,19 @@ jv_dict *jv_dict_new(jinja_ctx *c, size_t cap) {
     return d;
 }
 
-jv jv_dict_value(jv_dict *d) {
+jv jinja_dict_value(jv_dict *d) {
     jv v = {JV_DICT, 0, {0}};
     v.u.dict = d;
     return v;
 }
 
-const jv *jv_dict_get(const jv_dict *d, jv key) {
+const jv *jinja_dict_get(const jv_dict *d, jv key) {
     for (size_t i = 0; i < d->n; i++)
-        if (jv_equal(d->keys[i], key)) return &d->vals[i];
+        if (jinja_equal(d->keys[i], key)) return &d->vals[i];
     return NULL;
 }
 
-const jv *jv_dict_get_cstr(const jv_dict *d, const char *key) {
+const jv *jinja_dict_get_cstr(const jv_dict *d, const char *key) {
     size_t n = strlen(key);
     for (size_t i = 0; i < d->n; i++) {
         const jv *k = &d->keys[i];
@@ -302,9 +320,9 @@ const jv *jv_dict_get_cstr(const jv_dict *d, const char *key) {
     return NULL;
 }
 
-bool jv_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val) {
+bool jinja_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val) {
     for (size_t i = 0; i < d->n; i++) {
-        if (jv_equal(d->keys[i], key)) {
+        if (jinja_equal(d->keys[i], key)) {
             d->vals[i] = val;
             return true;
         }
@@ -329,19 +347,19 @@ bool jv_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val) {
     return true;
 }
 
-bool jv_iterate(jinja_ctx *c, jv v, jv_list **out) {
+bool jinja_iterate(jinja_ctx *c, jv v, jv_list **out) {
     switch (v.type) {
-    case JV_UNDEFINED: return (*out = jv_list_new(c, 0)) != NULL;
+    case JV_UNDEFINED: return (*out = jinja_list_new(c, 0)) != NULL;
     case JV_LIST: *out = v.u.list; return true;
     case JV_DICT: {
-        jv_list *l = jv_list_new(c, v.u.dict->n);
+        jv_list *l = jinja_list_new(c, v.u.dict->n);
         if (!l) return false;
         for (size_t i = 0; i < v.u.dict->n; i++) l->items[i] = v.u.dict->keys[i];
         *out = l;
         return true;
     }
     case JV_STRING: {
-        jv_list *l = jv_list_new(c, jinja_utf8_count(v.u.s, v.len));
+        jv_list *l = jinja_list_new(c, jinja_utf8_count(v.u.s, v.len));
         if (!l) return false;
         size_t i = 0, k = 0;
         while (i < v.len) {
@@ -352,13 +370,13 @@ bool jv_iterate(jinja_ctx *c, jv v, jv_list **out) {
         *out = l;
         return true;
     }
-    default: return jinja_fail(c, "'%s' object is not iterable", jv_type_name(v));
+    default: return jinja_fail(c, "'%s' object is not iterable", jinja_type_name(v));
     }
 }
 
 /* ---- truthiness, names ------------------------------------------------------------------ */
 
-bool jv_truthy(jv v) {
+bool jinja_truthy(jv v) {
     switch (v.type) {
     case JV_UNDEFINED:
     case JV_NONE: return false;
@@ -366,13 +384,13 @@ bool jv_truthy(jv v) {
     case JV_INT: return v.u.i != 0;
     case JV_FLOAT: return v.u.f != 0.0;
     case JV_STRING: return v.len != 0;
-    case JV_LIST: return v.u.list->n != 0;
+    case JV_LIST: return v.len == 2 || v.u.list->n != 0; /* a generator object is always true */
     case JV_DICT: return v.u.dict->n != 0;
     default: return true;
     }
 }
 
-const char *jv_type_name(jv v) {
+const char *jinja_type_name(jv v) {
     static const char *const names[] = {"Undefined", "NoneType", "bool",     "int",      "float",    "str",
                                         "list",      "dict",     "Namespace", "Macro",   "function", "LoopContext"};
     return (unsigned)v.type < sizeof names / sizeof names[0] ? names[v.type] : "object";
@@ -381,7 +399,7 @@ const char *jv_type_name(jv v) {
 /* ---- str(), repr() ---------------------------------------------------------------------- */
 
 /* Python's repr(float): the shortest digits that read back to the same double. */
-static void format_float(double x, char out[40]) {
+static void format_float(double x, char out[48]) {
     if (isnan(x)) {
         strcpy(out, "nan");
         return;
@@ -433,7 +451,7 @@ static void format_float(double x, char out[40]) {
             *o++ = '.';
             for (int i = 1; i < nd; i++) *o++ = digits[i];
         }
-        snprintf(o, 12, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+        snprintf(o, 24, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
     }
 }
 
@@ -467,19 +485,21 @@ static bool write_py(jinja_ctx *c, jinja_buf *b, jv v, bool repr, int depth) {
     if (depth > 256) return jinja_fail(c, "value nested too deeply");
     char tmp[48];
     switch (v.type) {
-    case JV_UNDEFINED: return true;
+    case JV_UNDEFINED: return repr ? jinja_buf_puts(c, b, "Undefined") : true;
     case JV_NONE: return jinja_buf_puts(c, b, "None");
     case JV_BOOL: return jinja_buf_puts(c, b, v.u.b ? "True" : "False");
     case JV_INT: return jinja_buf_printf(c, b, "%lld", (long long)v.u.i);
     case JV_FLOAT: format_float(v.u.f, tmp); return jinja_buf_puts(c, b, tmp);
     case JV_STRING: return repr ? write_repr_str(c, b, v.u.s, v.len) : jinja_buf_put(c, b, v.u.s, v.len);
     case JV_LIST:
-        if (!jinja_buf_puts(c, b, "[")) return false;
+        if (v.len == 2) return jinja_buf_puts(c, b, "<generator object>");
+        if (!jinja_buf_puts(c, b, v.len ? "(" : "[")) return false;
         for (size_t i = 0; i < v.u.list->n; i++) {
             if (i && !jinja_buf_puts(c, b, ", ")) return false;
             if (!write_py(c, b, v.u.list->items[i], true, depth + 1)) return false;
         }
-        return jinja_buf_puts(c, b, "]");
+        if (v.len && v.u.list->n == 1 && !jinja_buf_puts(c, b, ",")) return false;
+        return jinja_buf_puts(c, b, v.len ? ")" : "]");
     case JV_DICT:
     case JV_NAMESPACE:
         if (v.type == JV_NAMESPACE && !jinja_buf_puts(c, b, "<Namespace ")) return false;
@@ -498,10 +518,10 @@ static bool write_py(jinja_ctx *c, jinja_buf *b, jv v, bool repr, int depth) {
     return true;
 }
 
-bool jv_write_str(jinja_ctx *c, jinja_buf *b, jv v) { return write_py(c, b, v, false, 0); }
-bool jv_write_repr(jinja_ctx *c, jinja_buf *b, jv v) { return write_py(c, b, v, true, 0); }
+bool jinja_write_str(jinja_ctx *c, jinja_buf *b, jv v) { return write_py(c, b, v, false, 0); }
+bool jinja_write_repr(jinja_ctx *c, jinja_buf *b, jv v) { return write_py(c, b, v, true, 0); }
 
-bool jv_to_string(jinja_ctx *c, jv v, jv *out) {
+bool jinja_to_string(jinja_ctx *c, jv v, jv *out) {
     if (v.type == JV_STRING) {
         *out = v;
         return true;
@@ -512,7 +532,7 @@ bool jv_to_string(jinja_ctx *c, jv v, jv *out) {
     }
     jinja_buf b = {0};
     b.arena = c->mem;
-    if (!jv_write_str(c, &b, v)) return false;
+    if (!jinja_write_str(c, &b, v)) return false;
     *out = jinja_buf_value(&b);
     return true;
 }
@@ -574,7 +594,7 @@ static bool json_key(jinja_ctx *c, jinja_buf *b, jv k, const jinja_json_opts *o)
     case JV_FLOAT: format_float(k.u.f, tmp); return jinja_buf_printf(c, b, "\"%s\"", tmp);
     case JV_BOOL: return jinja_buf_puts(c, b, k.u.b ? "\"true\"" : "\"false\"");
     case JV_NONE: return jinja_buf_puts(c, b, "\"null\"");
-    default: return jinja_fail(c, "keys must be str, int, float, bool or None, not %s", jv_type_name(k));
+    default: return jinja_fail(c, "keys must be str, int, float, bool or None, not %s", jinja_type_name(k));
     }
 }
 
@@ -616,7 +636,7 @@ static bool write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *
                 size_t x = order[i], j = i;
                 while (j > 0) {
                     int cmp;
-                    if (!jv_compare(c, d->keys[order[j - 1]], d->keys[x], &cmp)) return false;
+                    if (!jinja_compare(c, d->keys[order[j - 1]], d->keys[x], &cmp)) return false;
                     if (cmp <= 0) break;
                     order[j] = order[j - 1];
                     j--;
@@ -636,11 +656,11 @@ static bool write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *
         if (o->indent && !json_newline(c, b, o, level)) return false;
         return jinja_buf_puts(c, b, "}");
     }
-    default: return jinja_fail(c, "Object of type %s is not JSON serializable", jv_type_name(v));
+    default: return jinja_fail(c, "Object of type %s is not JSON serializable", jinja_type_name(v));
     }
 }
 
-bool jv_write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *o) { return write_json(c, b, v, o, 0); }
+bool jinja_write_json(jinja_ctx *c, jinja_buf *b, jv v, const jinja_json_opts *o) { return write_json(c, b, v, o, 0); }
 
 /* ---- equality and order ----------------------------------------------------------------- */
 
@@ -665,7 +685,7 @@ static bool equal_depth(jv a, jv b, int depth) {
     case JV_NONE: return true;
     case JV_STRING: return a.len == b.len && (a.len == 0 || memcmp(a.u.s, b.u.s, a.len) == 0);
     case JV_LIST:
-        if (a.u.list->n != b.u.list->n) return false;
+        if (a.u.list->n != b.u.list->n || a.len != b.len) return false; /* a tuple never equals a list */
         for (size_t i = 0; i < a.u.list->n; i++)
             if (!equal_depth(a.u.list->items[i], b.u.list->items[i], depth + 1)) return false;
         return true;
@@ -686,7 +706,7 @@ static bool equal_depth(jv a, jv b, int depth) {
     }
 }
 
-bool jv_equal(jv a, jv b) { return equal_depth(a, b, 0); }
+bool jinja_equal(jv a, jv b) { return equal_depth(a, b, 0); }
 
 static bool compare_depth(jinja_ctx *c, jv a, jv b, int *cmp, int depth) {
     if (depth > 256) return jinja_fail(c, "value nested too deeply");
@@ -707,20 +727,20 @@ static bool compare_depth(jinja_ctx *c, jv a, jv b, int *cmp, int depth) {
     if (a.type == JV_LIST && b.type == JV_LIST) {
         const jv_list *x = a.u.list, *y = b.u.list;
         for (size_t i = 0; i < x->n && i < y->n; i++) {
-            if (jv_equal(x->items[i], y->items[i])) continue;
+            if (jinja_equal(x->items[i], y->items[i])) continue;
             return compare_depth(c, x->items[i], y->items[i], cmp, depth + 1);
         }
         *cmp = x->n < y->n ? -1 : x->n > y->n;
         return true;
     }
-    return jinja_fail(c, "'<' not supported between instances of '%s' and '%s'", jv_type_name(a), jv_type_name(b));
+    return jinja_fail(c, "'<' not supported between instances of '%s' and '%s'", jinja_type_name(a), jinja_type_name(b));
 }
 
-bool jv_compare(jinja_ctx *c, jv a, jv b, int *cmp) { return compare_depth(c, a, b, cmp, 0); }
+bool jinja_compare(jinja_ctx *c, jv a, jv b, int *cmp) { return compare_depth(c, a, b, cmp, 0); }
 
 /* ---- from JSON -------------------------------------------------------------------------- */
 
-bool jv_from_json(jinja_ctx *c, const void *jsv, jv *out, int depth) {
+bool jinja_from_json(jinja_ctx *c, const void *jsv, jv *out, int depth) {
     const json_value *j = jsv;
     if (depth > 256) return jinja_fail(c, "context nested too deeply");
     if (!j) {
@@ -736,24 +756,24 @@ bool jv_from_json(jinja_ctx *c, const void *jsv, jv *out, int depth) {
         return true;
     case JSON_STRING: *out = jv_str(j->str ? j->str : "", j->str ? j->len : 0); return true;
     case JSON_ARRAY: {
-        jv_list *l = jv_list_new(c, j->len);
+        jv_list *l = jinja_list_new(c, j->len);
         if (!l) return false;
         for (size_t i = 0; i < j->len; i++)
-            if (!jv_from_json(c, &j->items[i], &l->items[i], depth + 1)) return false;
-        *out = jv_list_value(l);
+            if (!jinja_from_json(c, &j->items[i], &l->items[i], depth + 1)) return false;
+        *out = jinja_list_value(l);
         return true;
     }
     case JSON_OBJECT: {
-        jv_dict *d = jv_dict_new(c, j->len);
+        jv_dict *d = jinja_dict_new(c, j->len);
         if (!d) return false;
         for (size_t i = 0; i < j->len; i++) {
             jv v;
             const char *k = j->keys && j->keys[i] ? j->keys[i] : "";
-            if (!jv_from_json(c, &j->items[i], &v, depth + 1)) return false;
+            if (!jinja_from_json(c, &j->items[i], &v, depth + 1)) return false;
             d->keys[d->n] = jv_cstr(k); /* appended as read: O(n) even for large objects */
             d->vals[d->n++] = v;
         }
-        *out = jv_dict_value(d);
+        *out = jinja_dict_value(d);
         return true;
     }
     }
