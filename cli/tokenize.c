@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model.h"
 #include "tokenizer.h"
 #include "util.h"
 
@@ -28,18 +27,25 @@ int cmd_tokenize(int argc, char **argv) {
         return cli_fail("tokenize", "give exactly one of TEXT, --text-file F and --decode IDS");
 
     hearth_err e = {0};
-    hearth_model *m = NULL;
     hk_tokenizer *own = NULL;
     const hk_tokenizer *tok = NULL;
     char *file_text = NULL;
     int rc = 1;
     if (model) {
-        if (!(m = cli_load_model(model))) return 1;
-        if (!m->tokenizer) {
-            cli_fail("tokenize", "%s", hm_tokenizer_error(m));
+        /* only the vocabulary is read, so a --vocab-only GGUF works as well as a whole model */
+        hu_file f;
+        gguf_ctx *g = NULL;
+        hearth_status st = hu_file_map(model, &f, &e);
+        if (!st) st = gguf_read(f.data, f.size, &g, &e);
+        if (!st && !gguf_find(g, "tokenizer.ggml.tokens")) st = herr(&e, HEARTH_ERR_FORMAT, "the file has no vocabulary");
+        if (!st) st = hk_tokenizer_from_gguf(g, &own, &e);
+        gguf_free(g);
+        hu_file_unmap(&f);
+        if (st) {
+            cli_fail("tokenize", "%s: %s", model, e.msg);
             goto done;
         }
-        tok = m->tokenizer;
+        tok = own;
     } else {
         size_t len;
         char *json = NULL;
@@ -95,6 +101,5 @@ int cmd_tokenize(int argc, char **argv) {
 done:
     free(file_text);
     hk_tokenizer_free(own);
-    hearth_model_free(m);
     return rc;
 }
