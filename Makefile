@@ -15,7 +15,7 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB        := $(BUILD)/libhearth.a
 
 # Tests of the parsers and of hostile input also run under AddressSanitizer + UBSan in `make test`.
-ASAN_TESTS := test_hostile test_gguf test_safetensors test_json test_tokenizer test_chat test_fixtures
+ASAN_TESTS := test_hostile test_gguf test_safetensors test_json test_tokenizer test_chat test_fixtures test_quant
 ASAN_FLAGS := -O1 -g -std=c11 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all help deps test debug clean demo asan wasm wasm-fake

@@ -13,6 +13,7 @@ int cmd_logits(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Parses "5,17,42" (commas and/or spaces) into a malloc'ed array; false on a malformed list. */
 bool cli_parse_ids(const char *s, int32_t **ids, int *n);

@@ -14,7 +14,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"convert", cmd_convert, "convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--vocab-only]\n"
+    {"convert", cmd_convert, "convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_k_m|q5_k_m|q6_k] [--vocab-only]\n"
                              "             | convert --random-weights CONFIG.json OUT.gguf [--type ...] [--seed S]"},
     {"info", cmd_info, "info MODEL.gguf                     architecture, hyperparameters, tensors"},
     {"logits", cmd_logits, "logits -m MODEL --tokens 1,2,3 --out F.safetensors [--decode] [--generate N]"},

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "gguf.h"
 #include "json.h"
@@ -11,6 +12,7 @@
 #include "quant.h"
 #include "safetensors.h"
 #include "text.h"
+#include "threadpool.h"
 
 /* Everything the converter allocates for tensor data, freed after the file is written. */
 typedef struct {
@@ -39,6 +41,13 @@ static void pool_free(conv_pool *p) {
     free(p->bufs);
 }
 
+/* A tensor of a random-weights file: how to draw its values (the producer runs at write time). */
+typedef struct {
+    uint32_t type;
+    uint64_t ne0, ne1;
+    int xf; /* xform */
+} rand_spec;
+
 /* What a converter needs while it runs. */
 typedef struct {
     const hconv_options *opts;
@@ -49,7 +58,19 @@ typedef struct {
     hm_arch arch;
     const char *prefix; /* "backbone." / "model." */
     int n_layer;
+    bool random;        /* hconv_random_weights: tensors come from synth_tensor and the RNG */
+    st_tensor synth;    /* random mode: the tensor find() made up last */
+    char synth_name[256];
+    rand_spec *specs;   /* random mode: one per GGUF tensor, in table order */
+    size_t n_specs, cap_specs;
+    htp_pool *threads;  /* threads that quantise a tensor's rows */
+    /* the *_M mix (matrix_type): attention layers, attn_v / ffn_down tensors added so far, and
+     * whether the embedding doubles as the LM head (no output.weight) */
+    int n_attn_v, i_attn_v, i_ffn_down;
+    bool tied, gqa;
 } conv;
+
+static const st_tensor *synth_tensor(conv *c, const char *rest);
 
 /* Reads an integer config value under any of the given keys (aliases), in order. */
 static bool cfg_int(const conv *c, int64_t *out, const char *k1, const char *k2) {
@@ -75,7 +96,8 @@ static hearth_status set_arch_f32(conv *c, const char *suffix, float v) {
 }
 
 /* Finds a checkpoint tensor by its name without the model prefix. */
-static const st_tensor *find(const conv *c, const char *rest) {
+static const st_tensor *find(conv *c, const char *rest) {
+    if (c->random) return synth_tensor(c, rest);
     char name[256];
     snprintf(name, sizeof name, "%s%s", c->prefix, rest);
     const st_tensor *t = st_find(c->st, name);
@@ -84,6 +106,66 @@ static const st_tensor *find(const conv *c, const char *rest) {
         t = st_find(c->st, name);
     }
     return t;
+}
+
+/* ---- which type a tensor gets (the rules are stated in convert.h) ---- */
+
+/* The type stored for rows of ne0 values when `t` asks for whole blocks that ne0 is not made
+ * of: llama.cpp's fallback (tensor_type_fallback in llama-quant.cpp) for the k-quants, F16
+ * for everything else and for rows that are not even a multiple of 32. */
+static uint32_t fit_type(uint32_t t, uint64_t ne0) {
+    if (ne0 % ht_type_get(t)->block_size == 0) return t;
+    switch (t) {
+    case HT_Q4_K: t = HT_Q5_0; break;
+    case HT_Q5_K: t = HT_Q5_1; break;
+    case HT_Q6_K: t = HT_Q8_0; break;
+    default: return HT_F16;
+    }
+    return ne0 % ht_type_get(t)->block_size ? HT_F16 : t;
+}
+
+/* llama.cpp's use_more_bits: layer i of n gets the higher type in the first and last eighth of
+ * the layers and in every third layer between them. */
+static bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+/* The type of the 2-D weight matrix `name` (GGUF name) with rows of ne0 values. Called once per
+ * matrix in file order, which is layer order (it counts the attn_v and ffn_down tensors). */
+static uint32_t matrix_type(conv *c, const char *name, uint64_t ne0) {
+    const uint32_t base = c->opts->type;
+    const bool kquant = base == HT_Q4_K || base == HT_Q5_K || base == HT_Q6_K;
+    const bool mix = c->opts->mix == HCONV_MIX_M;
+    const bool output = !strcmp(name, "output.weight");
+    const bool head = output || (c->tied && !strcmp(name, "token_embd.weight"));
+    const bool attn_v = strstr(name, "attn_v.weight") != NULL, ffn_down = strstr(name, "ffn_down") != NULL;
+    uint32_t t = base;
+    if (kquant && head) {
+        t = ne0 % HT_QK_K ? HT_Q8_0 : HT_Q6_K;
+    } else if (base == HT_Q4_0 && output) { /* hearth's q4_0 rule predates the k-quants: untied heads only */
+        t = HT_Q8_0;
+    } else if (mix && attn_v) {
+        if (use_more_bits(c->i_attn_v, c->n_attn_v)) t = HT_Q6_K;
+        /* llama.cpp's 70B rule: 8 query heads share each kv head, so attn_v is small */
+        else if (c->arch == HM_ARCH_LLAMA && c->n_layer == 80 && c->gqa) t = HT_Q5_K;
+    } else if (mix && ffn_down) {
+        if (use_more_bits(c->i_ffn_down, c->n_layer)) t = HT_Q6_K;
+    }
+    c->i_attn_v += attn_v;
+    c->i_ffn_down += ffn_down;
+    return fit_type(t, ne0);
+}
+
+/* Quantises rows [ith, ith + nth, ...) of a tensor on one thread of the pool. */
+typedef struct {
+    uint32_t type;
+    const float *src;
+    uint8_t *dst;
+    uint64_t ne0, ne1, row_bytes;
+} quant_job;
+
+static void quant_rows(void *arg, int ith, int nth) {
+    const quant_job *j = arg;
+    for (uint64_t r = (uint64_t)ith; r < j->ne1; r += (uint64_t)nth)
+        ht_quantize(j->type, j->src + r * j->ne0, j->dst + r * j->row_bytes, (int64_t)j->ne0);
 }
 
 typedef enum { XF_NONE, XF_NEG_EXP, XF_PERMUTE_Q, XF_PERMUTE_K } xform;
@@ -95,6 +177,19 @@ static hearth_status add(conv *c, const st_tensor *t, const char *gguf_name, uin
     if (t->n_elems != ne0 * ne1)
         return herr(e, HEARTH_ERR_FORMAT, "tensor '%s' has %llu elements, expected %llu x %llu", t->name,
                     (unsigned long long)t->n_elems, (unsigned long long)ne0, (unsigned long long)ne1);
+    type = fit_type(type, ne0);
+    if (c->random) {
+        if (c->n_specs == c->cap_specs) {
+            size_t cap = c->cap_specs ? 2 * c->cap_specs : 256;
+            rand_spec *ns = realloc(c->specs, cap * sizeof *ns);
+            if (!ns) return herr(e, HEARTH_ERR_NOMEM, "out of memory");
+            c->specs = ns;
+            c->cap_specs = cap;
+        }
+        c->specs[c->n_specs++] = (rand_spec){type, ne0, ne1, (int)xf};
+        uint64_t ne[2] = {ne0, ne1};
+        return gguf_add_tensor_deferred(c->out, gguf_name, type, ne1 > 1 ? 2 : 1, ne, e);
+    }
     float *f = pool_alloc(&c->pool, t->n_elems * sizeof(float), e);
     if (!f) return e->code;
     if (!st_to_f32(t, f)) return herr(e, HEARTH_ERR_UNSUPPORTED, "tensor '%s' has dtype %s, which hearth cannot convert", t->name, t->dtype);
@@ -118,15 +213,14 @@ static hearth_status add(conv *c, const st_tensor *t, const char *gguf_name, uin
             }
         f = tmp;
     }
-    const ht_type_info *ti = ht_type_get(type);
-    if (ne0 % ti->block_size) type = HT_F16;
     uint64_t row_bytes;
     ht_row_bytes(type, ne0, &row_bytes);
     void *dst = f;
     if (type != HT_F32) {
         dst = pool_alloc(&c->pool, row_bytes * ne1, e);
         if (!dst) return e->code;
-        for (uint64_t r = 0; r < ne1; r++) ht_quantize(type, f + r * ne0, (uint8_t *)dst + r * row_bytes, (int64_t)ne0);
+        quant_job j = {type, f, dst, ne0, ne1, row_bytes};
+        htp_run(ne1 > 1 ? c->threads : NULL, quant_rows, &j);
     }
     uint64_t ne[2] = {ne0, ne1};
     return gguf_add_tensor(c->out, gguf_name, type, ne1 > 1 ? 2 : 1, ne, dst, e);
@@ -143,11 +237,7 @@ static hearth_status add_named(conv *c, const char *rest, const char *gguf_name,
     }
     if (t->n_dims == 0) return herr(e, HEARTH_ERR_FORMAT, "tensor '%s' is a scalar", t->name);
     uint64_t ne0 = t->shape[t->n_dims - 1], ne1 = t->n_elems / (ne0 ? ne0 : 1);
-    uint32_t type = HT_F32;
-    if (matrix) {
-        type = c->opts->type;
-        if (type == HT_Q4_0 && strcmp(gguf_name, "output.weight") == 0) type = HT_Q8_0;
-    }
+    const uint32_t type = matrix ? matrix_type(c, gguf_name, ne0) : HT_F32;
     return add(c, t, gguf_name, type, ne0, ne1, xf, e);
 }
 
@@ -193,6 +283,7 @@ static hearth_status convert_nemotron_h(conv *c, hearth_err *e) {
     cfg_int(c, &K, "conv_kernel", "mamba_d_conv");
     cfg_int(c, &ctx, "max_position_embeddings", NULL);
     bool has_attn = strchr(kinds, '*') != NULL, has_mlp = strchr(kinds, '-') != NULL;
+    for (const char *k = kinds; *k; k++) c->n_attn_v += *k == '*';
     if (has_attn) {
         if ((st = need_int(c, &n_kv, "num_key_value_heads", NULL, e))) return st;
         if (!cfg_int(c, &hd, "head_dim", "attention_head_dim")) hd = E / n_head;
@@ -288,6 +379,9 @@ static hearth_status convert_dense(conv *c, hearth_err *e) {
     bool tied = false;
     json_get_bool(c->cfg, "tie_word_embeddings", &tied);
     c->n_layer = (int)L;
+    c->n_attn_v = (int)L;
+    c->tied = tied;
+    c->gqa = n_kv != n_head;
     if ((st = set_arch_u32(c, "block_count", (uint32_t)L)) || (st = set_arch_u32(c, "embedding_length", (uint32_t)E)) ||
         (st = set_arch_u32(c, "context_length", (uint32_t)ctx)) || (st = set_arch_u32(c, "feed_forward_length", (uint32_t)ff)) ||
         (st = set_arch_u32(c, "attention.head_count", (uint32_t)n_head)) ||
@@ -350,54 +444,272 @@ static hearth_status detect_arch(conv *c, hearth_err *e) {
     return HEARTH_OK;
 }
 
-/* Joins dir and name into buf. */
-static const char *path_join(char *buf, size_t size, const char *dir, const char *name) {
-    snprintf(buf, size, "%s/%s", dir, name);
-    return buf;
+/* ---- random weights: the checkpoint's tensor names and shapes, made up from the config ---- */
+
+/* The made-up tensor `rest` with torch shape [d0] / [d0, d1] / [d0, d1, d2] (0 = no such dim). */
+static const st_tensor *synth(conv *c, const char *rest, int64_t d0, int64_t d1, int64_t d2) {
+    snprintf(c->synth_name, sizeof c->synth_name, "%s%s", c->prefix, rest);
+    st_tensor *t = &c->synth;
+    memset(t, 0, sizeof *t);
+    t->name = c->synth_name;
+    t->type = HT_F32;
+    memcpy(t->dtype, "F32", 4);
+    t->n_dims = d2 ? 3 : d1 ? 2 : 1;
+    t->shape[0] = (uint64_t)d0;
+    t->shape[1] = (uint64_t)d1;
+    t->shape[2] = (uint64_t)d2;
+    t->n_elems = (uint64_t)d0 * (uint64_t)(d1 ? d1 : 1) * (uint64_t)(d2 ? d2 : 1);
+    return t;
 }
 
-hearth_status hconv_convert(const char *hf_dir, const char *out_path, const hconv_options *opts, hearth_err *e) {
-    char path[4096];
+static int64_t cfg_or(const conv *c, const char *k1, const char *k2, int64_t dflt) {
+    int64_t v;
+    return cfg_int(c, &v, k1, k2) && v > 0 && v < (1 << 30) ? v : dflt;
+}
+
+/* Shape of checkpoint tensor `rest` (name without the model prefix) as the config implies it;
+ * NULL for a tensor this architecture does not have. */
+static const st_tensor *synth_tensor(conv *c, const char *rest) {
+    const int64_t E = cfg_or(c, "hidden_size", NULL, 1), V = cfg_or(c, "vocab_size", NULL, 1);
+    const int64_t nh = cfg_or(c, "num_attention_heads", NULL, 1), nkv = cfg_or(c, "num_key_value_heads", NULL, nh);
+    const int64_t hd = cfg_or(c, "head_dim", c->arch == HM_ARCH_NEMOTRON_H ? "attention_head_dim" : NULL, E / nh);
+    const int64_t ff = cfg_or(c, "intermediate_size", NULL, 1);
+    if (!strcmp(rest, "embeddings.weight") || !strcmp(rest, "embed_tokens.weight") || !strcmp(rest, "lm_head.weight"))
+        return synth(c, rest, V, E, 0);
+    if (!strcmp(rest, "norm_f.weight") || !strcmp(rest, "norm.weight")) return synth(c, rest, E, 0, 0);
+    int l, n = 0;
+    if (sscanf(rest, "layers.%d.%n", &l, &n) != 1 || n == 0) return NULL;
+    const char *s = rest + n;
+    if (c->arch == HM_ARCH_NEMOTRON_H) {
+        const int64_t H = cfg_or(c, "mamba_num_heads", NULL, 1), P = cfg_or(c, "mamba_head_dim", NULL, 1);
+        const int64_t N = cfg_or(c, "ssm_state_size", NULL, 1), G = cfg_or(c, "n_groups", "mamba_n_groups", 1);
+        const int64_t K = cfg_or(c, "conv_kernel", "mamba_d_conv", 4), DI = H * P, CD = DI + 2 * G * N;
+        if (!strcmp(s, "norm.weight")) return synth(c, rest, E, 0, 0);
+        if (!strcmp(s, "mixer.in_proj.weight")) return synth(c, rest, DI + CD + H, E, 0);
+        if (!strcmp(s, "mixer.conv1d.weight")) return synth(c, rest, CD, 1, K);
+        if (!strcmp(s, "mixer.conv1d.bias")) return synth(c, rest, CD, 0, 0);
+        if (!strcmp(s, "mixer.dt_bias") || !strcmp(s, "mixer.A_log") || !strcmp(s, "mixer.D")) return synth(c, rest, H, 0, 0);
+        if (!strcmp(s, "mixer.out_proj.weight")) return synth(c, rest, E, DI, 0);
+        if (!strcmp(s, "mixer.norm.weight")) return synth(c, rest, DI, 0, 0);
+        if (!strcmp(s, "mixer.q_proj.weight")) return synth(c, rest, nh * hd, E, 0);
+        if (!strcmp(s, "mixer.k_proj.weight") || !strcmp(s, "mixer.v_proj.weight")) return synth(c, rest, nkv * hd, E, 0);
+        if (!strcmp(s, "mixer.o_proj.weight")) return synth(c, rest, E, nh * hd, 0);
+        if (!strcmp(s, "mixer.up_proj.weight")) return synth(c, rest, ff, E, 0);
+        if (!strcmp(s, "mixer.down_proj.weight")) return synth(c, rest, E, ff, 0);
+        return NULL;
+    }
+    bool bias = c->arch == HM_ARCH_QWEN2;
+    json_get_bool(c->cfg, "attention_bias", &bias);
+    if (!strcmp(s, "input_layernorm.weight") || !strcmp(s, "post_attention_layernorm.weight")) return synth(c, rest, E, 0, 0);
+    if (!strcmp(s, "self_attn.q_proj.weight")) return synth(c, rest, nh * hd, E, 0);
+    if (!strcmp(s, "self_attn.k_proj.weight") || !strcmp(s, "self_attn.v_proj.weight")) return synth(c, rest, nkv * hd, E, 0);
+    if (!strcmp(s, "self_attn.o_proj.weight")) return synth(c, rest, E, nh * hd, 0);
+    if (bias && !strcmp(s, "self_attn.q_proj.bias")) return synth(c, rest, nh * hd, 0, 0);
+    if (bias && (!strcmp(s, "self_attn.k_proj.bias") || !strcmp(s, "self_attn.v_proj.bias"))) return synth(c, rest, nkv * hd, 0, 0);
+    if (c->arch == HM_ARCH_QWEN3 && (!strcmp(s, "self_attn.q_norm.weight") || !strcmp(s, "self_attn.k_norm.weight")))
+        return synth(c, rest, hd, 0, 0);
+    if (!strcmp(s, "mlp.gate_proj.weight") || !strcmp(s, "mlp.up_proj.weight")) return synth(c, rest, ff, E, 0);
+    if (!strcmp(s, "mlp.down_proj.weight")) return synth(c, rest, E, ff, 0);
+    return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* One random-weights tensor, its rows spread over the threads of a pool. */
+typedef struct {
+    const rand_spec *sp;
+    const char *name;
+    uint8_t *dst;
+    uint64_t row_bytes, seed;
+    float **rows; /* per-thread row buffers [ne0] */
+} rand_job;
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void rand_rows(void *arg, int ith, int nth) {
+    const rand_job *j = arg;
+    const rand_spec *sp = j->sp;
+    const char *nm = j->name;
+    float *row = j->rows[ith];
+    /* what the tensor holds decides its distribution; u is uniform in [0, 1) */
+    enum { MATRIX, ONE, A, DT_BIAS, CONV, SMALL } kind = MATRIX;
+    if (ends_with(nm, "ssm_a")) kind = A;
+    else if (ends_with(nm, "ssm_d") || ends_with(nm, "norm.weight")) kind = ONE;
+    else if (ends_with(nm, "ssm_dt.bias")) kind = DT_BIAS;
+    else if (strstr(nm, "ssm_conv1d")) kind = CONV;
+    else if (ends_with(nm, ".bias")) kind = SMALL;
+    const float conv_scale = kind == CONV && ends_with(nm, ".weight") ? 1.0f / sqrtf((float)sp->ne0) : 0.5f;
+    const float mat_scale = 0.02f * 1.7320508f; /* uniform in +-a has std a / sqrt(3) */
+    for (uint64_t r = (uint64_t)ith; r < sp->ne1; r += (uint64_t)nth) {
+        uint64_t st = mix64(j->seed ^ mix64(r + 1));
+        for (uint64_t i = 0; i < sp->ne0; i++) {
+            st += 0x9e3779b97f4a7c15ull;
+            const float u = (float)(mix64(st) >> 40) * (1.0f / 16777216.0f);
+            float v;
+            switch (kind) {
+            case ONE: v = 1.0f; break;
+            case A: v = -(1.0f + 15.0f * u); break;               /* A = -exp(A_log), A_log = log U[1, 16] */
+            case DT_BIAS: {
+                const float dt = expf(logf(1e-3f) + u * (logf(0.1f) - logf(1e-3f)));
+                v = dt + logf(-expm1f(-dt)); /* softplus(v) = dt */
+                break;
+            }
+            case CONV: v = (2.0f * u - 1.0f) * conv_scale; break;
+            case SMALL: v = (2.0f * u - 1.0f) * 0.02f; break;
+            default: v = (2.0f * u - 1.0f) * mat_scale; break;
+            }
+            row[i] = v;
+        }
+        ht_quantize(sp->type, row, j->dst + r * j->row_bytes, (int64_t)sp->ne0);
+    }
+}
+
+typedef struct {
+    conv *c;
+    htp_pool *pool;
+    float **rows;
+} rand_ctx;
+
+static hearth_status produce_random(void *user, uint64_t index, const gguf_tensor *t, void *dst, hearth_err *e) {
+    rand_ctx *rc = user;
+    conv *c = rc->c;
+    if (index >= c->n_specs) return herr(e, HEARTH_ERR_INVALID_ARG, "no recipe for tensor '%s'", t->name);
+    const rand_spec *sp = &c->specs[index];
+    rand_job j = {sp, t->name, dst, 0, mix64(c->opts->seed * 0x9e3779b97f4a7c15ull + index + 1), rc->rows};
+    ht_row_bytes(sp->type, sp->ne0, &j.row_bytes);
+    const int nth = htp_threads(rc->pool);
+    for (int i = 0; i < nth; i++) {
+        free(rc->rows[i]);
+        if (!(rc->rows[i] = hu_malloc(sp->ne0 * sizeof(float), e))) return e ? e->code : HEARTH_ERR_NOMEM;
+    }
+    htp_run(rc->pool, rand_rows, &j);
+    if (!c->opts->quiet && sp->ne1 > 1)
+        fprintf(stderr, "\r  %llu/%zu %s        ", (unsigned long long)index + 1, c->n_specs, t->name);
+    return HEARTH_OK;
+}
+
+/* ---- entry points ---- */
+
+/* The output formats: a name for `hearth convert --type`, the matrices' type, the mix, and the
+ * general.file_type llama.cpp writes for it (its llama_ftype). */
+static const struct {
+    const char *name;
+    uint32_t type;
+    hconv_mix mix;
+    uint32_t file_type;
+} k_formats[] = {
+    {"f32", HT_F32, HCONV_MIX_NONE, 0},      {"f16", HT_F16, HCONV_MIX_NONE, 1},
+    {"bf16", HT_BF16, HCONV_MIX_NONE, 32},   {"q8_0", HT_Q8_0, HCONV_MIX_NONE, 7},
+    {"q4_0", HT_Q4_0, HCONV_MIX_NONE, 2},    {"q6_k", HT_Q6_K, HCONV_MIX_NONE, 18},
+    {"q5_k_m", HT_Q5_K, HCONV_MIX_M, 17},    {"q4_k_m", HT_Q4_K, HCONV_MIX_M, 15},
+};
+enum { N_FORMATS = sizeof k_formats / sizeof k_formats[0] };
+
+static int find_format(uint32_t type, hconv_mix mix) {
+    for (int i = 0; i < N_FORMATS; i++)
+        if (k_formats[i].type == type && k_formats[i].mix == mix) return i;
+    return -1;
+}
+
+bool hconv_parse_type(const char *name, uint32_t *type, hconv_mix *mix) {
+    for (int i = 0; name && i < N_FORMATS; i++) {
+        if (strcasecmp(name, k_formats[i].name)) continue;
+        *type = k_formats[i].type;
+        *mix = k_formats[i].mix;
+        return true;
+    }
+    return false;
+}
+
+/* Converts the config at cfg_path (and, unless random, the checkpoint in dir) to out_path. */
+static hearth_status convert(const char *dir, const char *cfg_path, const char *name, const char *out_path,
+                             const hconv_options *opts, bool random, hearth_err *e) {
     char *cfg_text = NULL;
     size_t cfg_len = 0;
     conv c = {0};
     c.opts = opts;
-    hearth_status st = hu_read_text(path_join(path, sizeof path, hf_dir, "config.json"), &cfg_text, &cfg_len, e);
+    c.random = random;
+    const int fmt = find_format(opts->type, opts->mix);
+    if (fmt < 0) {
+        const ht_type_info *ti = ht_type_get(opts->type);
+        return herr(e, HEARTH_ERR_UNSUPPORTED, "convert: output type %s%s is not supported", ti ? ti->name : "?",
+                    opts->mix == HCONV_MIX_M ? " (mix _m)" : "");
+    }
+    hearth_status st = hu_read_text(cfg_path, &cfg_text, &cfg_len, e);
     if (st) return st;
     json_value *cfg = json_parse(cfg_text, cfg_len, e);
     free(cfg_text);
     if (!cfg) {
         char msg[sizeof e->msg];
         snprintf(msg, sizeof msg, "%s", e->msg);
-        return herr(e, HEARTH_ERR_FORMAT, "%s: %s", path, msg);
+        return herr(e, HEARTH_ERR_FORMAT, "%s: %s", cfg_path, msg);
     }
     c.cfg = cfg;
-    const ht_type_info *ti = ht_type_get(opts->type);
-    if (!ti || !(opts->type == HT_F32 || opts->type == HT_F16 || opts->type == HT_BF16 || opts->type == HT_Q8_0 || opts->type == HT_Q4_0))
-        st = herr(e, HEARTH_ERR_UNSUPPORTED, "convert: output type %s is not supported", ti ? ti->name : "?");
-    if (!st && !opts->vocab_only) st = st_open(hf_dir, &c.st, e);
+    if (random && cfg_or(&c, "vocab_size", NULL, 0) <= 0)
+        st = herr(e, HEARTH_ERR_FORMAT, "%s: missing or invalid key 'vocab_size'", cfg_path);
+    if (!st && !opts->vocab_only && !random) st = st_open(dir, &c.st, e);
     if (!st) st = detect_arch(&c, e);
     if (!st && !(c.out = gguf_new())) st = herr(e, HEARTH_ERR_NOMEM, "out of memory");
     if (!st) st = gguf_set_str(c.out, "general.architecture", hm_arch_name(c.arch));
-    if (!st) {
-        const char *slash = strrchr(hf_dir, '/');
-        const char *name = slash && slash[1] ? slash + 1 : hf_dir;
-        st = gguf_set_str(c.out, "general.name", name);
-    }
-    if (!st) st = gguf_set_u32(c.out, "general.file_type", opts->type == HT_Q4_0 ? 2 : opts->type == HT_Q8_0 ? 7 : opts->type == HT_F16 ? 1 : opts->type == HT_BF16 ? 32 : 0);
+    if (!st) st = gguf_set_str(c.out, "general.name", name);
+    if (!st) st = gguf_set_u32(c.out, "general.file_type", k_formats[fmt].file_type);
+    /* the GGUF spec asks quantised files for the block-format version (2 since May 2023) */
+    if (!st && ht_type_get(opts->type)->block_size > 1) st = gguf_set_u32(c.out, "general.quantization_version", 2);
+    if (!st && !(c.threads = htp_new(0))) st = herr(e, HEARTH_ERR_NOMEM, "out of memory");
     if (!st) st = c.arch == HM_ARCH_NEMOTRON_H ? convert_nemotron_h(&c, e) : convert_dense(&c, e);
     if (!st) {
         int64_t vocab = 0;
         cfg_int(&c, &vocab, "vocab_size", NULL);
-        st = htext_convert_vocab(hf_dir, cfg, (int)vocab, c.out, e);
+        st = htext_convert_vocab(dir, cfg, (int)vocab, c.out, e);
     }
-    if (!st) st = gguf_write_file(c.out, out_path, e);
+    if (!st && !random) st = gguf_write_file(c.out, out_path, e);
+    if (!st && random) {
+        rand_ctx rc = {&c, c.threads, NULL};
+        rc.rows = rc.pool ? calloc((size_t)htp_threads(rc.pool), sizeof(float *)) : NULL;
+        if (!rc.rows) st = herr(e, HEARTH_ERR_NOMEM, "out of memory");
+        if (!st) st = gguf_write_file_cb(c.out, out_path, produce_random, &rc, e);
+        if (!opts->quiet) fputc('\n', stderr);
+        for (int i = 0; rc.rows && i < htp_threads(rc.pool); i++) free(rc.rows[i]);
+        free(rc.rows);
+    }
     if (!st && !opts->quiet)
-        fprintf(stderr, "wrote %s: %s, %llu tensors, weights %s\n", out_path, hm_arch_name(c.arch),
-                (unsigned long long)c.out->n_tensors, ti->name);
+        fprintf(stderr, "wrote %s: %s, %llu tensors, weights %s%s\n", out_path, hm_arch_name(c.arch),
+                (unsigned long long)c.out->n_tensors, k_formats[fmt].name, random ? " (random values)" : "");
+    htp_free(c.threads);
     gguf_free(c.out);
     pool_free(&c.pool);
+    free(c.specs);
     st_free(c.st);
     json_free(cfg);
     return st;
+}
+
+hearth_status hconv_convert(const char *hf_dir, const char *out_path, const hconv_options *opts, hearth_err *e) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", hf_dir);
+    const char *slash = strrchr(hf_dir, '/');
+    const char *name = slash && slash[1] ? slash + 1 : hf_dir;
+    return convert(hf_dir, path, name, out_path, opts, false, e);
+}
+
+hearth_status hconv_random_weights(const char *config_path, const char *out_path, const hconv_options *opts, hearth_err *e) {
+    char dir[4096], name[256];
+    const char *slash = strrchr(config_path, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - config_path), config_path);
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    snprintf(name, sizeof name, "random-%s", slash ? slash + 1 : config_path);
+    char *dot = strstr(name, ".config.json");
+    if (!dot) dot = strstr(name, ".json");
+    if (dot) *dot = 0;
+    return convert(dir, config_path, name, out_path, opts, true, e);
 }

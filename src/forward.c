@@ -1,7 +1,8 @@
-/* forward.c - the forward pass over a batch of tokens for every architecture, on the reference kernels. */
+/* forward.c - the forward pass over a batch of tokens for every architecture, on the threaded CPU kernels (cpu.h). */
 #include <math.h>
 #include <stdlib.h>
 
+#include "cpu.h"
 #include "ops.h"
 #include "quant.h"
 #include "session.h"
@@ -14,8 +15,6 @@ typedef struct {
     float *u;    /* [T][E] normed input */
     float *big;  /* [T][widest projection] */
     float *big2; /* [T][widest second buffer] */
-    float *att;  /* [n_ctx] attention scores */
-    float *ssm_scratch;
 } fw_buf;
 
 static uint64_t widest(const hm_hparams *hp) {
@@ -43,46 +42,48 @@ static void attention_block(hearth_session *s, const hm_layer *L, hm_layer_state
     const int hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
     const int q_dim = nh * hd, kv_dim = nkv * hd, p0 = s->n_past;
     float *q = b->big, *k = q + (int64_t)T * q_dim, *v = k + (int64_t)T * kv_dim;
-    hop_matmul(&L->wq, u, T, q);
-    hop_matmul(&L->wk, u, T, k);
-    hop_matmul(&L->wv, u, T, v);
+    hcpu_ctx *c = s->cpu;
+    hcpu_matmul(c, &L->wq, u, T, q);
+    hcpu_matmul(c, &L->wk, u, T, k);
+    hcpu_matmul(c, &L->wv, u, T, v);
     for (int t = 0; t < T; t++) {
         float *qt = q + (int64_t)t * q_dim, *kt = k + (int64_t)t * kv_dim, *vt = v + (int64_t)t * kv_dim;
         if (L->bq) for (int i = 0; i < q_dim; i++) qt[i] += L->bq[i];
         if (L->bk) for (int i = 0; i < kv_dim; i++) kt[i] += L->bk[i];
         if (L->bv) for (int i = 0; i < kv_dim; i++) vt[i] += L->bv[i];
         for (int h = 0; h < nh; h++) {
-            if (L->q_norm) hop_rmsnorm(qt + h * hd, qt + h * hd, L->q_norm, hd, hp->rms_eps);
+            if (L->q_norm) hop_rmsnorm_ref(qt + h * hd, qt + h * hd, L->q_norm, hd, hp->rms_eps);
             if (hp->arch != HM_ARCH_NEMOTRON_H) hop_rope(qt + h * hd, hd, p0 + t, hp->rope_base, hp->rope_neox);
         }
         for (int h = 0; h < nkv; h++) {
-            if (L->k_norm) hop_rmsnorm(kt + h * hd, kt + h * hd, L->k_norm, hd, hp->rms_eps);
+            if (L->k_norm) hop_rmsnorm_ref(kt + h * hd, kt + h * hd, L->k_norm, hd, hp->rms_eps);
             if (hp->arch != HM_ARCH_NEMOTRON_H) hop_rope(kt + h * hd, hd, p0 + t, hp->rope_base, hp->rope_neox);
         }
         memcpy(st->k + (int64_t)(p0 + t) * kv_dim, kt, sizeof(float) * (size_t)kv_dim);
         memcpy(st->v + (int64_t)(p0 + t) * kv_dim, vt, sizeof(float) * (size_t)kv_dim);
     }
     float *attn = b->big2;
-    hop_attention(q, st->k, st->v, p0, T, nh, nkv, hd, attn, b->att);
-    hop_matmul(&L->wo, attn, T, out);
+    hcpu_attention(c, q, st->k, st->v, p0, T, nh, nkv, hd, attn);
+    hcpu_matmul(c, &L->wo, attn, T, out);
 }
 
 /* relu² MLP (nemotron_h) or SwiGLU MLP (llama/qwen). */
-static void mlp_block(const hearth_model *m, const hm_layer *L, const float *u, int T, float *out, fw_buf *b) {
-    const int64_t F = m->hp.n_ff;
+static void mlp_block(hearth_session *s, const hm_layer *L, const float *u, int T, float *out, fw_buf *b) {
+    const int64_t F = s->model->hp.n_ff;
+    hcpu_ctx *c = s->cpu;
     float *up = b->big;
-    hop_matmul(&L->ffn_up, u, T, up);
+    hcpu_matmul(c, &L->ffn_up, u, T, up);
     if (L->ffn_gate.data) {
         float *gate = b->big2;
-        hop_matmul(&L->ffn_gate, u, T, gate);
-        for (int64_t i = 0; i < T * F; i++) up[i] *= hop_silu(gate[i]);
+        hcpu_matmul(c, &L->ffn_gate, u, T, gate);
+        c->k->mul_silu(up, up, gate, (int)(T * F));
     } else {
         for (int64_t i = 0; i < T * F; i++) {
             float r = up[i] > 0 ? up[i] : 0;
             up[i] = r * r;
         }
     }
-    hop_matmul(&L->ffn_down, up, T, out);
+    hcpu_matmul(c, &L->ffn_down, up, T, out);
 }
 
 static void mamba_block(hearth_session *s, const hm_layer *L, hm_layer_state *st, const float *u, int T, float *out,
@@ -90,15 +91,16 @@ static void mamba_block(hearth_session *s, const hm_layer *L, hm_layer_state *st
     const hm_hparams *hp = &s->model->hp;
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, G = hp->ssm_n_group, N = hp->ssm_d_state;
     const int DI = hp->ssm_d_inner, CD = hm_ssm_conv_dim(hp), IN = DI + CD + H;
+    hcpu_ctx *c = s->cpu;
     float *proj = b->big; /* [T][IN]: z | xBC | dt */
-    hop_matmul(&L->ssm_in, u, T, proj);
+    hcpu_matmul(c, &L->ssm_in, u, T, proj);
     /* b->big2 holds: xbc raw [T][CD] | conv out [T][CD] | dt [T][H] | y [T][DI] */
     float *raw = b->big2, *xc = raw + (int64_t)T * CD, *dt = xc + (int64_t)T * CD, *y = dt + (int64_t)T * H;
     for (int t = 0; t < T; t++) {
         memcpy(raw + (int64_t)t * CD, proj + (int64_t)t * IN + DI, sizeof(float) * (size_t)CD);
         for (int h = 0; h < H; h++) dt[(int64_t)t * H + h] = hop_softplus(proj[(int64_t)t * IN + DI + CD + h] + L->ssm_dt_b[h]);
     }
-    hop_conv_silu(raw, T, CD, hp->ssm_d_conv, L->ssm_conv, L->ssm_conv_b, st->conv, xc);
+    hcpu_conv_silu(c, raw, T, CD, hp->ssm_d_conv, L->ssm_conv, L->ssm_conv_b, st->conv, xc);
     /* xc rows are [x (DI) | B (G*N) | C (G*N)]: gather B and C into raw (no longer needed). */
     float *x = raw, *Bm = raw + (int64_t)T * DI, *Cm = Bm + (int64_t)T * G * N;
     for (int t = 0; t < T; t++) {
@@ -108,12 +110,11 @@ static void mamba_block(hearth_session *s, const hm_layer *L, hm_layer_state *st
     }
     for (int t = 0; t < T; t++) memmove(x + (int64_t)t * DI, xc + (int64_t)t * CD, sizeof(float) * (size_t)DI);
     if (T == 1 || s->ssm_chunk <= 1)
-        hop_ssm_scan(x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, st->ssm, y);
+        hcpu_ssm_scan(c, x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, st->ssm, y);
     else
-        hop_ssm_chunked(x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, s->ssm_chunk, st->ssm, y, b->ssm_scratch);
-    for (int t = 0; t < T; t++)
-        hop_gated_norm(y + (int64_t)t * DI, y + (int64_t)t * DI, proj + (int64_t)t * IN, L->ssm_norm, DI, G, hp->rms_eps);
-    hop_matmul(&L->ssm_out, y, T, out);
+        hcpu_ssm_chunked(c, x, Bm, Cm, dt, L->ssm_a, L->ssm_d, T, H, P, G, N, s->ssm_chunk, st->ssm, y);
+    hcpu_gated_norm(c, y, y, (size_t)DI, proj, (size_t)IN, L->ssm_norm, T, DI, G, hp->rms_eps);
+    hcpu_matmul(c, &L->ssm_out, y, T, out);
 }
 
 static hearth_status forward_batch(hearth_session *s, const int32_t *tokens, int T, float *logits, hearth_logits_mode mode,
@@ -126,25 +127,25 @@ static hearth_status forward_batch(hearth_session *s, const int32_t *tokens, int
     for (int l = 0; l < hp->n_layer; l++) {
         const hm_layer *L = &m->layers[l];
         hm_layer_state *st = &s->layers[l];
-        for (int t = 0; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, L->attn_norm, E, hp->rms_eps);
+        hcpu_rmsnorm(s->cpu, u, x, L->attn_norm, T, E, hp->rms_eps);
         /* the mixer writes its output over u (u is consumed by the first matmul) */
         switch (L->kind) {
         case HM_LAYER_MAMBA: mamba_block(s, L, st, u, T, u, b); break;
         case HM_LAYER_ATTN: attention_block(s, L, st, u, T, u, b); break;
-        case HM_LAYER_MLP: mlp_block(m, L, u, T, u, b); break;
+        case HM_LAYER_MLP: mlp_block(s, L, u, T, u, b); break;
         case HM_LAYER_DENSE:
             attention_block(s, L, st, u, T, u, b);
             for (int64_t i = 0; i < (int64_t)T * E; i++) x[i] += u[i];
-            for (int t = 0; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, L->ffn_norm, E, hp->rms_eps);
-            mlp_block(m, L, u, T, u, b);
+            hcpu_rmsnorm(s->cpu, u, x, L->ffn_norm, T, E, hp->rms_eps);
+            mlp_block(s, L, u, T, u, b);
             break;
         }
         for (int64_t i = 0; i < (int64_t)T * E; i++) x[i] += u[i];
     }
     if (mode != HEARTH_LOGITS_NONE) {
         const int first = mode == HEARTH_LOGITS_ALL ? 0 : T - 1;
-        for (int t = first; t < T; t++) hop_rmsnorm(u + (int64_t)t * E, x + (int64_t)t * E, m->output_norm, E, hp->rms_eps);
-        hop_matmul(&m->output, u + (int64_t)first * E, T - first, logits);
+        hcpu_rmsnorm(s->cpu, u + (int64_t)first * E, x + (int64_t)first * E, m->output_norm, T - first, E, hp->rms_eps);
+        hcpu_matmul(s->cpu, &m->output, u + (int64_t)first * E, T - first, logits);
     }
     return HEARTH_OK;
 }
@@ -163,15 +164,22 @@ hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float 
 
     const int Tb = T < HM_MAX_BATCH ? T : HM_MAX_BATCH;
     const uint64_t w = widest(hp);
+    hearth_status st = HEARTH_OK;
+    if (!s->cpu) st = hcpu_new(m->n_threads, &s->cpu, e);
+    if (st == HEARTH_OK) {
+        int max_in = hp->n_embd; /* longest matmul input row */
+        if (hp->n_ff > max_in) max_in = hp->n_ff;
+        if (hp->ssm_d_inner > max_in) max_in = hp->ssm_d_inner;
+        if (hp->n_head * hp->head_dim > max_in) max_in = hp->n_head * hp->head_dim;
+        st = hcpu_reserve(s->cpu, Tb, max_in, s->n_ctx, s->ssm_chunk, hp->ssm_n_group, hp->ssm_head_dim, hp->ssm_d_state, e);
+    }
+    if (st != HEARTH_OK) return st;
     fw_buf b = {0};
     b.x = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
     b.u = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
     b.big = hu_calloc((uint64_t)Tb * w, sizeof(float), e);
     b.big2 = hu_calloc((uint64_t)Tb * (w + (uint64_t)hm_ssm_conv_dim(hp)), sizeof(float), e);
-    b.att = hu_calloc((uint64_t)s->n_ctx, sizeof(float), e);
-    b.ssm_scratch = hu_calloc(hop_ssm_chunked_scratch(s->ssm_chunk > 1 ? s->ssm_chunk : 1), sizeof(float), e);
-    hearth_status st = HEARTH_OK;
-    if (!b.x || !b.u || !b.big || !b.big2 || !b.att || !b.ssm_scratch) st = e ? e->code : HEARTH_ERR_NOMEM;
+    if (!b.x || !b.u || !b.big || !b.big2) st = e ? e->code : HEARTH_ERR_NOMEM;
     const int V = hp->n_vocab;
     for (int t0 = 0; st == HEARTH_OK && t0 < T; t0 += Tb) {
         const int n = T - t0 < Tb ? T - t0 : Tb;
@@ -189,7 +197,5 @@ hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float 
     free(b.u);
     free(b.big);
     free(b.big2);
-    free(b.att);
-    free(b.ssm_scratch);
     return st;
 }

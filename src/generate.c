@@ -122,7 +122,7 @@ hearth_status hearth_session_chat_begin(hearth_session *s, const hearth_message 
     }
     /* feed only what the session has not seen; start over when the earlier text changed */
     size_t from = 0;
-    if (s->chat_valid && s->chat_len <= len && memcmp(s->chat_text, text, s->chat_len) == 0) {
+    if (s->chat_valid && s->chat_len <= len && (s->chat_len == 0 || memcmp(s->chat_text, text, s->chat_len) == 0)) {
         from = s->chat_len;
     } else {
         hearth_session_reset(s);

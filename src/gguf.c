@@ -842,9 +842,10 @@ hearth_status gguf_copy_kv(gguf_ctx *ctx, const gguf_ctx *src) {
     return HEARTH_OK;
 }
 
-hearth_status gguf_add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
-                              const void *data, hearth_err *e) {
-    if (!ctx || !name || !ne || !data) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_add_tensor: NULL argument");
+/* gguf_add_tensor, and gguf_add_tensor_deferred when data is NULL */
+static hearth_status add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
+                                const void *data, hearth_err *e) {
+    if (!ctx || !name || !ne) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_add_tensor: NULL argument");
     size_t len = strlen(name);
     if (len == 0 || len > GGUF_MAX_NAME_LEN) {
         return herr(e, HEARTH_ERR_INVALID_ARG, "tensor name '%s' is %zu bytes long (must be 1..%u)", name, len, GGUF_MAX_NAME_LEN);
@@ -871,6 +872,17 @@ hearth_status gguf_add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, ui
         return herr(e, HEARTH_ERR_TOO_LARGE, "tensor '%s': data offset overflows 64 bits", name);
     }
     return HEARTH_OK;
+}
+
+hearth_status gguf_add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
+                              const void *data, hearth_err *e) {
+    if (!data) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_add_tensor: NULL argument");
+    return add_tensor(ctx, name, type, n_dims, ne, data, e);
+}
+
+hearth_status gguf_add_tensor_deferred(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
+                                       hearth_err *e) {
+    return add_tensor(ctx, name, type, n_dims, ne, NULL, e);
 }
 
 /* ---- writing ---- */
@@ -941,7 +953,7 @@ static void w_kv(writer *w, const gguf_kv *kv) {
 
 /* Checks what gguf_write_file relies on, for contexts that were edited by hand: value types,
  * the alignment agreeing with general.alignment, tensor data present. */
-static hearth_status check_writable(const gguf_ctx *ctx, uint64_t *alignment, hearth_err *e) {
+static hearth_status check_writable(const gguf_ctx *ctx, uint64_t *alignment, bool need_data, hearth_err *e) {
     for (uint64_t i = 0; i < ctx->n_kv; i++) {
         const gguf_kv *kv = &ctx->kv[i];
         bool ok = kv->key && (unsigned)kv->type < N_VTYPES;
@@ -962,21 +974,32 @@ static hearth_status check_writable(const gguf_ctx *ctx, uint64_t *alignment, he
     for (uint64_t i = 0; i < ctx->n_tensors; i++) {
         const gguf_tensor *t = &ctx->tensors[i];
         uint64_t nbytes;
-        if (!t->name || !t->data) return herr(e, HEARTH_ERR_INVALID_ARG, "tensor #%llu has no name or data", (unsigned long long)i);
+        if (!t->name || (need_data && !t->data))
+            return herr(e, HEARTH_ERR_INVALID_ARG, "tensor #%llu has no name or data", (unsigned long long)i);
         if ((st = tensor_size(t->name, t->type, t->ne, &nbytes, HEARTH_ERR_INVALID_ARG, e))) return st;
         if (nbytes != t->nbytes) return herr(e, HEARTH_ERR_INVALID_ARG, "tensor '%s': nbytes disagrees with its shape", t->name);
     }
     return HEARTH_OK;
 }
 
-hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err *e) {
+/* Writes ctx; tensors without data come from produce() through one buffer of the largest such
+ * tensor's size (produce is NULL for gguf_write_file, which requires every tensor's data). */
+static hearth_status write_file(const gguf_ctx *ctx, const char *path, gguf_tensor_producer produce, void *user,
+                                hearth_err *e) {
     if (!ctx || !path) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_write_file: NULL argument");
-    uint64_t alignment;
-    hearth_status st = check_writable(ctx, &alignment, e);
+    uint64_t alignment, buf_size = 0;
+    hearth_status st = check_writable(ctx, &alignment, produce == NULL, e);
     if (st) return st;
+    for (uint64_t i = 0; i < ctx->n_tensors; i++)
+        if (!ctx->tensors[i].data && ctx->tensors[i].nbytes > buf_size) buf_size = ctx->tensors[i].nbytes;
+    uint8_t *buf = NULL;
+    if (buf_size && !(buf = hu_malloc(buf_size, e))) return e ? e->code : HEARTH_ERR_NOMEM;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
-    if (!tmp) return herr(e, HEARTH_ERR_NOMEM, "out of memory");
+    if (!tmp) {
+        free(buf);
+        return herr(e, HEARTH_ERR_NOMEM, "out of memory");
+    }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
 
@@ -984,6 +1007,7 @@ hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err 
     if (!w.f) {
         st = herr(e, HEARTH_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
         free(tmp);
+        free(buf);
         return st;
     }
     w_bytes(&w, "GGUF", 4);
@@ -1007,12 +1031,22 @@ hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err 
         off = ok ? align_up(end, alignment, &ok) : 0;
     }
     w_pad(&w, alignment);
-    for (uint64_t i = 0; i < ctx->n_tensors && ok; i++) {
-        w_bytes(&w, ctx->tensors[i].data, ctx->tensors[i].nbytes);
+    hearth_status pst = HEARTH_OK;
+    for (uint64_t i = 0; i < ctx->n_tensors && ok && !pst && !w.err; i++) {
+        const gguf_tensor *t = &ctx->tensors[i];
+        const void *data = t->data;
+        if (!data) {
+            pst = produce(user, i, t, buf, e);
+            data = buf;
+        }
+        if (!pst) w_bytes(&w, data, t->nbytes);
         w_pad(&w, alignment);
     }
+    free(buf);
     if (fclose(w.f) != 0 && !w.err) w.err = errno ? errno : -1;
-    if (!ok) {
+    if (pst) {
+        st = pst; /* the producer's error, already in e */
+    } else if (!ok) {
         st = herr(e, HEARTH_ERR_TOO_LARGE, "%s: tensor data offsets overflow 64 bits", path);
     } else if (w.err) {
         st = herr(e, HEARTH_ERR_IO, "cannot write %s: %s", tmp, w.err > 0 ? strerror(w.err) : "short write");
@@ -1022,4 +1056,14 @@ hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err 
     if (st) remove(tmp);
     free(tmp);
     return st;
+}
+
+hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err *e) {
+    return write_file(ctx, path, NULL, NULL, e);
+}
+
+hearth_status gguf_write_file_cb(const gguf_ctx *ctx, const char *path, gguf_tensor_producer produce, void *user,
+                                 hearth_err *e) {
+    if (!produce) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_write_file_cb: NULL producer");
+    return write_file(ctx, path, produce, user, e);
 }

@@ -111,4 +111,18 @@ hearth_status gguf_add_tensor(gguf_ctx *ctx, const char *name, uint32_t type, ui
  * and renames on success, so a failed write never leaves a half file under `path`. */
 hearth_status gguf_write_file(const gguf_ctx *ctx, const char *path, hearth_err *e);
 
+/* ---- streaming write: tensor data produced while the file is written ---- */
+
+/* Adds a tensor without data: gguf_write_file_cb asks its producer for the bytes when it reaches
+ * the tensor (gguf_write_file refuses a context holding such tensors). */
+hearth_status gguf_add_tensor_deferred(gguf_ctx *ctx, const char *name, uint32_t type, uint32_t n_dims,
+                                       const uint64_t *ne, hearth_err *e);
+/* Fills dst (t->nbytes bytes) with the data of tensor number `index` of the context. */
+typedef hearth_status (*gguf_tensor_producer)(void *user, uint64_t index, const gguf_tensor *t, void *dst, hearth_err *e);
+/* gguf_write_file, with the data of deferred tensors produced one tensor at a time into a single
+ * buffer of the largest one's size (all the tensor memory the write holds). Tensors with data
+ * are written from it as usual. A producer's error aborts the write (no file is left). */
+hearth_status gguf_write_file_cb(const gguf_ctx *ctx, const char *path, gguf_tensor_producer produce, void *user,
+                                 hearth_err *e);
+
 #endif

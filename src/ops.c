@@ -1,11 +1,12 @@
-/* ops.c - plain-C reference kernels: matmul over any supported weight type, norms, rope, attention, Mamba-2. */
+/* ops.c - plain-C reference kernels: matmul over any supported weight type, norms, rope, attention, Mamba-2.
+ * The forward pass runs the threaded SIMD versions (cpu.h); these stay the reference they are tested against. */
 #include "ops.h"
 
 #include <math.h>
 
 #include "quant.h"
 
-void hop_matmul(const hm_weight *w, const float *x, int T, float *y) {
+void hop_matmul_ref(const hm_weight *w, const float *x, int T, float *y) {
     const int64_t n_in = (int64_t)w->ne[0], n_out = (int64_t)w->ne[1];
     for (int64_t o = 0; o < n_out; o++) {
         const void *row = (const uint8_t *)w->data + (uint64_t)o * w->row_bytes;
@@ -13,7 +14,7 @@ void hop_matmul(const hm_weight *w, const float *x, int T, float *y) {
     }
 }
 
-void hop_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+void hop_rmsnorm_ref(float *out, const float *x, const float *w, int n, float eps) {
     double ss = 0;
     for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
     float r = 1.0f / sqrtf((float)(ss / n) + eps);
@@ -32,7 +33,7 @@ void hop_rope(float *x, int hd, int pos, float base, bool neox) {
     }
 }
 
-void hop_attention(const float *q, const float *k_cache, const float *v_cache, int p0, int T, int n_head, int n_kv,
+void hop_attention_ref(const float *q, const float *k_cache, const float *v_cache, int p0, int T, int n_head, int n_kv,
                    int hd, float *out, float *scratch) {
     const int group = n_head / n_kv, kv_dim = n_kv * hd;
     const float scale = 1.0f / sqrtf((float)hd);
@@ -65,7 +66,7 @@ void hop_attention(const float *q, const float *k_cache, const float *v_cache, i
     }
 }
 
-void hop_conv_silu(const float *xbc, int T, int C, int K, const float *w, const float *b, float *state, float *out) {
+void hop_conv_silu_ref(const float *xbc, int T, int C, int K, const float *w, const float *b, float *state, float *out) {
     const int H = K - 1; /* history rows */
     for (int t = 0; t < T; t++) {
         for (int c = 0; c < C; c++) {
@@ -89,7 +90,7 @@ void hop_conv_silu(const float *xbc, int T, int C, int K, const float *w, const 
     }
 }
 
-void hop_ssm_scan(const float *x, const float *B, const float *C, const float *dt, const float *A, const float *D,
+void hop_ssm_scan_ref(const float *x, const float *B, const float *C, const float *dt, const float *A, const float *D,
                   int T, int H, int P, int G, int N, float *state, float *y) {
     const int heads_per_group = H / G;
     for (int t = 0; t < T; t++) {
@@ -115,7 +116,7 @@ void hop_ssm_scan(const float *x, const float *B, const float *C, const float *d
 
 size_t hop_ssm_chunked_scratch(int chunk) { return (size_t)chunk * (size_t)chunk + 2 * (size_t)chunk; }
 
-void hop_ssm_chunked(const float *x, const float *B, const float *C, const float *dt, const float *A, const float *D,
+void hop_ssm_chunked_ref(const float *x, const float *B, const float *C, const float *dt, const float *A, const float *D,
                      int T, int H, int P, int G, int N, int chunk, float *state, float *y, float *scratch) {
     const int heads_per_group = H / G;
     float *W = scratch;                        /* [L][L]: (C_i . B_j) exp(Λi - Λj) Δj, j <= i */
@@ -164,7 +165,7 @@ void hop_ssm_chunked(const float *x, const float *B, const float *C, const float
     }
 }
 
-void hop_gated_norm(float *out, const float *y, const float *z, const float *w, int n, int G, float eps) {
+void hop_gated_norm_ref(float *out, const float *y, const float *z, const float *w, int n, int G, float eps) {
     const int gs = n / G;
     for (int q = 0; q < G; q++) {
         double ss = 0;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpu.h"
+
 static void free_state(hearth_session *s) {
     if (!s->layers) return;
     for (int l = 0; l < s->model->hp.n_layer; l++) {
@@ -49,10 +51,12 @@ hearth_status hearth_session_new(const hearth_model *model, const hearth_session
     hearth_status st = HEARTH_OK;
     if (p.n_ctx < 0 || s->n_ctx > (1 << 24)) st = herr(&e, HEARTH_ERR_INVALID_ARG, "n_ctx %d is out of range", p.n_ctx);
     if (st == HEARTH_OK) {
-        uint64_t need = hm_state_bytes(hp, s->n_ctx);
-        if (need > HU_ALLOC_CAP)
-            st = herr(&e, HEARTH_ERR_TOO_LARGE, "a session with n_ctx %d needs %llu bytes of state", s->n_ctx,
-                      (unsigned long long)need);
+        uint64_t need = hm_state_bytes(hp, s->n_ctx), have = hu_mem_total();
+        if (need > HU_ALLOC_CAP || (have && need > have))
+            st = herr(&e, HEARTH_ERR_TOO_LARGE,
+                      "a session with n_ctx %d needs %.1f GiB of state, more than the %.1f GiB of memory there is; "
+                      "use a smaller context", s->n_ctx, (double)need / (1 << 30),
+                      (double)(have && have < HU_ALLOC_CAP ? have : HU_ALLOC_CAP) / (1 << 30));
     }
     if (st == HEARTH_OK) {
         s->tokens = hu_calloc((uint64_t)s->n_ctx, sizeof(int32_t), &e);
@@ -82,6 +86,7 @@ hearth_status hearth_session_new(const hearth_model *model, const hearth_session
 
 void hearth_session_free(hearth_session *s) {
     if (!s) return;
+    hcpu_free(s->cpu);
     hm_gen_clear(s);
     free_state(s);
     free(s->tokens);
@@ -147,7 +152,7 @@ typedef struct {
 } wbuf;
 
 static void put(wbuf *w, const void *src, size_t n) {
-    if (w->p && w->len + n <= w->cap) memcpy(w->p + w->len, src, n);
+    if (n && w->p && w->len + n <= w->cap) memcpy(w->p + w->len, src, n);
     w->len += n;
 }
 
@@ -191,7 +196,8 @@ hearth_status hearth_session_load(hearth_session *s, const void *buf, size_t siz
     const uint8_t *p = buf;
     uint32_t hdr[5];
     s->err[0] = 0;
-    if (size < sizeof hdr + sizeof s->rng.s)
+    uint32_t chat[2];
+    if (size < sizeof hdr + sizeof s->rng.s + sizeof chat)
         return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "saved state is truncated"});
     memcpy(hdr, p, sizeof hdr);
     if (hdr[0] != HSS_MAGIC) return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "not a hearth session state"});
@@ -199,7 +205,6 @@ hearth_status hearth_session_load(hearth_session *s, const void *buf, size_t siz
         return fail(s, &(hearth_err){HEARTH_ERR_FORMAT, "saved state belongs to a different model"});
     if (hdr[4] > (uint32_t)s->n_ctx)
         return fail(s, &(hearth_err){HEARTH_ERR_CONTEXT_FULL, "saved state holds more tokens than this session's n_ctx"});
-    uint32_t chat[2];
     size_t off = sizeof hdr + sizeof s->rng.s;
     memcpy(chat, p + off, sizeof chat);
     off += sizeof chat;
@@ -220,7 +225,7 @@ hearth_status hearth_session_load(hearth_session *s, const void *buf, size_t siz
     }
     hearth_session_reset(s);
     memcpy(s->rng.s, p + sizeof hdr, sizeof s->rng.s);
-    memcpy(s->chat_text, p + off, chat[1]);
+    if (chat[1]) memcpy(s->chat_text, p + off, chat[1]);
     s->chat_len = chat[1];
     s->chat_valid = chat[0] != 0;
     off += chat[1] + pad;

@@ -98,7 +98,7 @@ static void parse_post(hk_tokenizer *t, const json_value *p) {
 
 static bool json_id(const json_value *v, int64_t *id) {
     double d;
-    if (!json_number(v, &d) || d < 0 || d >= HK_TOK_MAX_VOCAB || d != (double)(int64_t)d) return false;
+    if (!json_number(v, &d) || !(d >= 0 && d < HK_TOK_MAX_VOCAB) || d != (double)(int64_t)d) return false; /* NaN fails too */
     *id = (int64_t)d;
     return true;
 }

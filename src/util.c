@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifndef __EMSCRIPTEN__
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#else
 #include <sys/mman.h>
 #endif
 
@@ -54,6 +56,15 @@ void *hu_calloc(uint64_t n, uint64_t size, hearth_err *e) {
     void *p = calloc(total ? (size_t)total : 1, 1);
     if (!p) herr(e, HEARTH_ERR_NOMEM, "out of memory allocating %llu bytes", (unsigned long long)total);
     return p;
+}
+
+uint64_t hu_mem_total(void) {
+#ifdef __EMSCRIPTEN__
+    return (uint64_t)emscripten_get_heap_max();
+#else
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+#endif
 }
 
 char *hu_strndup(const char *s, size_t n) {

@@ -38,6 +38,10 @@ void *hu_malloc(uint64_t size, hearth_err *e);
 void *hu_calloc(uint64_t n, uint64_t size, hearth_err *e);
 char *hu_strndup(const char *s, size_t n); /* NUL-terminated copy; caller frees; NULL on OOM */
 
+/* Bytes of memory this process can ever use: physical RAM natively, the maximum heap in wasm;
+ * 0 when unknown. For refusing, with a clear message, a request that cannot fit. */
+uint64_t hu_mem_total(void);
+
 /* IEEE half and bfloat16 conversions (round to nearest even). */
 float hu_f16_to_f32(uint16_t h);
 uint16_t hu_f32_to_f16(float f);

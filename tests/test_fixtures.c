@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "convert.h"
@@ -54,22 +55,39 @@ typedef struct {
  *   random-init with nearly flat logits (std ~1, summary.json), so top-1 flips on near-ties:
  *   measured worst row error 0.66 and top-1 0.556 (nemotron_h_tiny), 0.78-0.96 elsewhere.
  *   Bounds 0.8 and 0.5 catch a broken q4_0 path (which gives row errors > 1 and chance-level
- *   top-1 of ~1/512) while allowing 4-bit noise. The demo model measures q4_0 on real text. */
+ *   top-1 of ~1/512) while allowing 4-bit noise. The demo model measures q4_0 on real text.
+ * - q4_k_m: no fixture row is a multiple of 256, so llama.cpp's fallback applies: Q5_0 for the
+ *   Q4_K matrices, Q8_0 for the Q6_K ones (LM head, the more-bits attn_v and ffn_down). Measured
+ *   worst row error 0.35 (nemotron_h_tiny; q4_0 0.66) and 0.10-0.17 elsewhere (q4_0 0.32-0.35);
+ *   top-1 0.778-0.956. Bounds 0.45 and 0.7. main() checks it beats q4_0 (see there).
+ * - q6_k: on these rows every matrix falls back to Q8_0: the same file as q8_0. Measured like it
+ *   with the Q8_0-activation kernels: worst row error 0.082, top-1 0.911 on nemotron_h_tiny (where
+ *   q8_0's 0.95 is not met) and >= 0.978 elsewhere. Bounds 0.1 and 0.9. */
 static const type_case types[] = {
     {"f32", 1e-4, 1.0, true},
     {"bf16", 1e-4, 1.0, true},
     {"f16", 1e-3, 1.0, true},
     {"q8_0", 0.1, 0.95, false},
     {"q4_0", 0.8, 0.5, false},
+    {"q4_k_m", 0.45, 0.7, false},
+    {"q6_k", 0.1, 0.9, false},
 };
+enum { N_TYPES = sizeof types / sizeof types[0] };
 
-static void run_case(const char *fixture, const type_case *tc) {
+/* What a case measured: positions whose argmax matched the reference's, out of n; the worst row error. */
+typedef struct {
+    int top1_ok, top1_n;
+    double worst;
+} case_result;
+
+static void run_case(const char *fixture, const type_case *tc, case_result *res) {
     char dir[1024], gguf[1200], golden[1200];
     snprintf(dir, sizeof dir, "%s/fixtures/%s", shared_dir(), fixture);
     snprintf(gguf, sizeof gguf, "%s/%s-%s.gguf", tmp_dir(), fixture, tc->type);
     snprintf(golden, sizeof golden, "%s/golden.safetensors", dir);
     hearth_err e = {0};
-    hconv_options o = {.type = (uint32_t)ht_type_from_name(tc->type), .quiet = true};
+    hconv_options o = {.quiet = true};
+    CHECK(hconv_parse_type(tc->type, &o.type, &o.mix), "%s: not a convert type", tc->type);
     hearth_status st = hconv_convert(dir, gguf, &o, &e);
     CHECK(st == HEARTH_OK, "%s %s: convert: %s", fixture, tc->type, e.msg);
     if (st) return;
@@ -119,6 +137,7 @@ static void run_case(const char *fixture, const type_case *tc) {
                 top1_n++;
                 top1_ok += argmax(out + (size_t)t * V, V) == argmax(ref + (size_t)t * V, V);
             }
+            if (worst > res->worst) res->worst = worst;
             CHECK(worst <= tc->tol, "%s %s %s T=%d: max row error %.3g > %.3g", fixture, tc->type,
                   mode ? "decode" : "prefill", T, worst, tc->tol);
             if (getenv("HEARTH_VERBOSE"))
@@ -155,6 +174,8 @@ static void run_case(const char *fixture, const type_case *tc) {
         free(out);
     }
 
+    res->top1_ok = top1_ok;
+    res->top1_n = top1_n;
     double top1 = (double)top1_ok / top1_n;
     CHECK(top1 >= tc->min_top1, "%s %s: top-1 agreement %.3f < %.2f", fixture, tc->type, top1, tc->min_top1);
     if (getenv("HEARTH_VERBOSE")) printf("%s %s: top-1 agreement %.3f\n", fixture, tc->type, top1);
@@ -185,9 +206,36 @@ static void run_case(const char *fixture, const type_case *tc) {
     hearth_model_free(m);
 }
 
+static int type_index(const char *name) {
+    for (int t = 0; t < N_TYPES; t++)
+        if (!strcmp(types[t].type, name)) return t;
+    return -1;
+}
+
 int main(void) {
     const char *fixtures[] = {"nemotron_h_tiny", "llama_tiny", "qwen2_tiny", "qwen3_tiny"};
+    case_result res[4][N_TYPES];
+    memset(res, 0, sizeof res);
     for (size_t f = 0; f < 4; f++)
-        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) run_case(fixtures[f], &types[t]);
+        for (int t = 0; t < N_TYPES; t++) run_case(fixtures[f], &types[t], &res[f][t]);
+    /* q4_k_m against q4_0 (the issue's acceptance): a smaller worst logit error on every fixture,
+     * and a higher top-1 agreement over all of them. Measured top-1, q4_0 -> q4_k_m: 0.533 ->
+     * 0.778, 0.733 -> 0.778, 0.911 -> 0.933, 0.956 -> 0.956; pooled 0.783 -> 0.861. Per fixture,
+     * top-1 moves by single near-tie positions of these flat random-init logits (qwen3_tiny ties),
+     * so the top-1 comparison is made on the pooled positions. */
+    const int a = type_index("q4_0"), b = type_index("q4_k_m");
+    int ok_a = 0, ok_b = 0, n_a = 0, n_b = 0;
+    for (int f = 0; f < 4; f++) {
+        const case_result *ra = &res[f][a], *rb = &res[f][b];
+        printf("%-16s top-1 q4_0 %.3f  q4_k_m %.3f   worst row error q4_0 %.3f  q4_k_m %.3f\n", fixtures[f],
+               ra->top1_n ? (double)ra->top1_ok / ra->top1_n : 0, rb->top1_n ? (double)rb->top1_ok / rb->top1_n : 0,
+               ra->worst, rb->worst);
+        CHECK(rb->worst < ra->worst, "%s: q4_k_m's worst row error %.3f is not below q4_0's %.3f", fixtures[f], rb->worst,
+              ra->worst);
+        ok_a += ra->top1_ok, n_a += ra->top1_n, ok_b += rb->top1_ok, n_b += rb->top1_n;
+    }
+    const double top_a = n_a ? (double)ok_a / n_a : 0, top_b = n_b ? (double)ok_b / n_b : 0;
+    printf("all fixtures     top-1 q4_0 %.3f  q4_k_m %.3f\n", top_a, top_b);
+    CHECK(top_b > top_a, "q4_k_m's top-1 agreement %.3f is not above q4_0's %.3f", top_b, top_a);
     return check_summary("fixtures");
 }

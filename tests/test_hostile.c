@@ -38,7 +38,7 @@ typedef struct {
     const char *set_key, *set_value; /* string value to set */
     const char *drop_key;
     const char *drop_tensor;
-    const char *retype_tensor;       /* give this tensor type Q4_K with a 256-wide shape */
+    const char *retype_tensor;       /* give this tensor type Q3_K (not supported) with a 256-wide shape */
 } edit;
 
 static void rewrite(const char *src, const char *dst, const edit *ed) {
@@ -61,7 +61,7 @@ static void rewrite(const char *src, const char *dst, const edit *ed) {
         if (ed->drop_tensor && !strcmp(t->name, ed->drop_tensor)) continue;
         if (ed->retype_tensor && !strcmp(t->name, ed->retype_tensor)) {
             uint64_t ne[2] = {256, 8};
-            gguf_add_tensor(out, t->name, HT_Q4_K, 2, ne, zeros, &e);
+            gguf_add_tensor(out, t->name, HT_Q3_K, 2, ne, zeros, &e);
             continue;
         }
         gguf_add_tensor(out, t->name, t->type, t->n_dims, t->ne, t->data, &e);
@@ -87,7 +87,9 @@ static void test_gguf_models(const char *good) {
     rewrite(good, path_in_tmp("notensor.gguf"), &(edit){.drop_tensor = "blk.0.ssm_in.weight"});
     expect_load_error("missing tensor", path_in_tmp("notensor.gguf"), HEARTH_ERR_FORMAT, "blk.0.ssm_in.weight");
     rewrite(good, path_in_tmp("shape.gguf"), &(edit){.retype_tensor = "blk.1.ffn_up.weight"});
-    expect_load_error("unsupported tensor type", path_in_tmp("shape.gguf"), HEARTH_ERR_UNSUPPORTED, "q4_K");
+    expect_load_error("unsupported tensor type", path_in_tmp("shape.gguf"), HEARTH_ERR_UNSUPPORTED, "q3_K");
+    expect_load_error("unsupported tensor type names the tensor", path_in_tmp("shape.gguf"), HEARTH_ERR_UNSUPPORTED,
+                      "'blk.1.ffn_up.weight'");
     rewrite(good, path_in_tmp("vocabless.gguf"), &(edit){.drop_key = "tokenizer.ggml.tokens"});
     {
         hearth_model *m = NULL;

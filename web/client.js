@@ -20,16 +20,26 @@ export class Client {
     else p.resolve(msg);
   }
 
-  // Fails every request in flight (the worker died).
+  // Fails every request in flight.
   fail(error) {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
+  }
+
+  // The engine is gone (its worker was terminated or crashed): every request in flight and every
+  // later one fails with `error` (code 'worker'); onDead(error) is told once.
+  died(error) {
+    if (this.closed || this.dead) return;
+    this.dead = error;
+    this.fail(error);
+    this.onDead?.(error);
   }
 
   // Sends a request; resolves with its terminal reply. onEvent gets progress/token messages.
   // Returns {id, promise} so the caller can interrupt by id.
   start(type, body = {}, onEvent) {
     if (this.closed) throw new HearthError('worker', 'The engine was disposed.');
+    if (this.dead) throw this.dead;
     const id = this.nextId++;
     const promise = new Promise((resolve, reject) => this.pending.set(id, { type, resolve, reject, onEvent }));
     this.transport.send({ ...body, type, id });
@@ -45,12 +55,29 @@ export class Client {
   }
 }
 
-// The engine in a module Web Worker (browsers).
+// The engine in a module Web Worker (browsers). A worker that dies sends nothing, so the worker
+// holds a Web Lock named for it (worker.js) and this side queues for the same lock once the
+// worker says it holds it: the lock is granted exactly when the worker is gone. A worker killed
+// mid-reply (out of memory, a crash, the browser reclaiming it) thus fails its requests with
+// code 'worker' at once instead of leaving them waiting forever.
 export function workerTransport(client, workerUrl) {
-  const w = new Worker(workerUrl, { type: 'module' });
-  w.onmessage = (e) => client.receive(e.data);
-  w.onerror = (e) => { e.preventDefault?.(); client.fail(new HearthError('worker', `The engine worker failed: ${e.message || 'could not start'}`)); };
-  return { send: (m) => w.postMessage(m), close: () => w.terminate() };
+  const url = new URL(workerUrl);
+  const locks = typeof navigator !== 'undefined' && navigator.locks && typeof crypto !== 'undefined' && crypto.randomUUID ? navigator.locks : null;
+  const lock = locks ? `hearth-worker-${crypto.randomUUID()}` : null;
+  if (lock) url.searchParams.set('lock', lock);
+  const w = new Worker(url, { type: 'module' });
+  let closed = false;
+  const lost = (why) => client.died(new HearthError('worker', `The engine stopped unexpectedly (${why}).`));
+  w.onmessage = (e) => {
+    if (e.data && e.data.type === 'alive' && e.data.id === undefined) {
+      locks.request(lock, () => { if (!closed) lost('its worker was terminated: out of memory, or it crashed'); });
+      return;
+    }
+    client.receive(e.data);
+  };
+  w.onerror = (e) => { e.preventDefault?.(); if (!closed) lost(`its worker failed: ${e.message || 'it could not start'}`); };
+  w.onmessageerror = () => { if (!closed) lost('a message from its worker could not be read'); };
+  return { send: (m) => w.postMessage(m), close: () => { closed = true; w.terminate(); } };
 }
 
 // The engine in this thread (Node): the same host and messages, delivered asynchronously.

@@ -58,6 +58,10 @@ export async function checkGguf(reader) {
   }
 }
 
+// The largest model file the wasm heap can take: 4 GiB of wasm32 memory (-sMAXIMUM_MEMORY in
+// tools/wasm/build.sh) less 256 MiB for the engine, its session state and the runtime.
+export const MAX_MODEL_BYTES = 4 * 1024 ** 3 - 256 * 1024 ** 2;
+
 // Default location of the wasm builds: build/wasm/ next to web/.
 export const DEFAULT_WASM_BASE = new URL('../build/wasm/', import.meta.url).href;
 
@@ -92,6 +96,7 @@ export class WasmEngine {
 
   // Copies bytes into a malloc'ed block; the caller frees (or hands it to C, which frees).
   alloc(bytes) {
+    if (bytes.length > MAX_MODEL_BYTES) throw new HearthError('too-large', `${bytes.length} bytes do not fit in WebAssembly memory.`);
     const p = this.M._malloc(Math.max(1, bytes.length)) >>> 0; // pointers above 2 GiB arrive negative
     if (!p) throw new HearthError('nomem', `Out of WebAssembly memory allocating ${bytes.length} bytes.`);
     this.heap().set(bytes, p);
@@ -106,6 +111,11 @@ export class WasmEngine {
   async load(reader, { nCtx = 0, seed = 42, onProgress } = {}) {
     const size = reader.size;
     await checkGguf(reader);
+    // _malloc takes a 32-bit size: a larger number would wrap to a small block that the copy below
+    // overruns. Refuse what cannot fit before allocating anything.
+    if (!Number.isSafeInteger(size) || size > MAX_MODEL_BYTES) {
+      throw new HearthError('too-large', `The model (${(size / 1048576).toFixed(0)} MB) is larger than WebAssembly memory can hold (${(MAX_MODEL_BYTES / 1048576).toFixed(0)} MB at most for the file, beside the engine's own memory). Use a smaller or more quantised model, or the native hearth command.`);
+    }
     const p = this.M._malloc(size) >>> 0;
     if (!p) throw new HearthError('too-large', `The model (${(size / 1048576).toFixed(0)} MB) does not fit in WebAssembly memory (4 GB at most, and the browser may allow less).`);
     const meter = new ProgressMeter(onProgress, 'copy', size);

@@ -180,6 +180,9 @@ export class Engine {
   deleteCachedModel(key: string): Promise<boolean>;
   unload(): Promise<void>;
   dispose(): Promise<void>;
+  /** Called once if the engine's worker dies (terminated, out of memory, crashed): every request
+   *  then fails with code 'worker'. Create a new engine to continue; saved sessions are kept. */
+  onlost: ((error: HearthError) => void) | null;
 }
 
 /** WebLLM-style constructor; with model null the engine starts empty. */

@@ -58,6 +58,8 @@ export class Engine {
     this.device = device;
     this.model = null;
     this.current = null; // id of the generation in flight
+    this.onlost = null; // called once if the worker dies (client.js); requests then fail with 'worker'
+    client.onDead = (e) => { this.model = null; this.onlost?.(e); };
     this.chat = { completions: { create: (req) => this.createCompletion(req) } };
   }
 

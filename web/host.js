@@ -158,8 +158,17 @@ export class EngineHost {
     if (!SAFE_KEY.test(key || '')) throw new HearthError('bad-request', `Bad session key: ${key}`);
     if (this.busy != null) throw new HearthError('busy', 'The engine is busy; save after the generation ends.');
     const bytes = this.engine.save();
-    await this.storage.putBlob(`${key}.state`, bytes);
-    await this.storage.putBlob(`${key}.json`, new TextEncoder().encode(JSON.stringify({ model: this.model.key, meta })));
+    // The conversation (meta) first: if the state then fails to fit, the older state still matches a
+    // prefix of it and the next turn prefills only the difference. Each blob is replaced whole or
+    // not at all (storage.putBlob).
+    try {
+      await this.storage.putBlob(`${key}.json`, new TextEncoder().encode(JSON.stringify({ model: this.model.key, meta })));
+      await this.storage.putBlob(`${key}.state`, bytes);
+    } catch (e) {
+      const err = HearthError.from(e);
+      if (err.code === 'quota') throw new HearthError('quota', 'Not enough storage space to save the conversation. Delete cached models in the cache manager to make room.');
+      throw err;
+    }
     this.reply(id, 'session-save', { bytes: bytes.length });
   }
 
@@ -168,13 +177,22 @@ export class EngineHost {
     if (!SAFE_KEY.test(key || '')) throw new HearthError('bad-request', `Bad session key: ${key}`);
     const info = await this.storage.getBlob(`${key}.json`);
     const state = await this.storage.getBlob(`${key}.state`);
-    if (!info || !state) return this.reply(id, 'session-restore', { meta: null });
-    const saved = JSON.parse(new TextDecoder().decode(info));
+    let saved = null;
+    try { saved = info && JSON.parse(new TextDecoder().decode(info)); } catch { saved = null; }
+    if (!saved || typeof saved !== 'object') return this.reply(id, 'session-restore', { meta: null });
+    if (!state) { // the conversation without its state (never written, or lost): recomputed on the next turn
+      this.engine.reset();
+      return this.reply(id, 'session-restore', { meta: saved.meta, restored: false });
+    }
     // The decode state only fits the model that made it; with another model the conversation
     // (meta) still comes back and its next turn is evaluated from the start.
-    const restored = saved.model === this.model.key;
-    if (restored) this.engine.restore(state);
-    else this.engine.reset();
+    let restored = saved.model === this.model.key;
+    if (restored) {
+      try { this.engine.restore(state); } catch { // damaged or cut short: keep the conversation, recompute its state
+        this.engine.reset();
+        restored = false;
+      }
+    } else this.engine.reset();
     this.reply(id, 'session-restore', { meta: saved.meta, restored });
   }
 }

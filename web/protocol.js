@@ -21,6 +21,7 @@
 //   token           {text, token}
 //   done            {text, finishReason: 'stop'|'length'|'abort', usage}
 //   error           {error: {code, message}}
+//   alive           (no id) the worker holds its life lock; the page may watch it (client.js)
 
 export const REQUESTS = new Set([
   'load', 'generate', 'interrupt', 'cache-list', 'cache-delete', 'stats',

@@ -71,15 +71,37 @@ export class BrowserStorage {
     await this.writeBytes(dir, name, new TextEncoder().encode(JSON.stringify(value)));
   }
 
+  // Replaces `name` whole or not at all: the bytes go to "<name>.new", which then moves over the
+  // old file. Storage running out mid-write (QuotaExceededError) leaves the previous version.
   async writeBytes(dir, name, bytes) {
-    const h = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    const tmpName = `${name}.new`;
+    const fh = await dir.getFileHandle(tmpName, { create: true });
+    const h = await fh.createSyncAccessHandle();
     try {
       h.truncate(0);
       h.write(bytes, { at: 0 });
       h.flush();
     } catch (e) {
+      h.close();
+      await dir.removeEntry(tmpName).catch(() => {});
       throw HearthError.from(e);
-    } finally { h.close(); }
+    }
+    h.close();
+    if (typeof fh.move === 'function') {
+      try { await fh.move(name); return; } catch (e) {
+        await dir.removeEntry(tmpName).catch(() => {});
+        throw HearthError.from(e);
+      }
+    }
+    // No move() (older browsers): copy over the old file; a failure here can still cut it short.
+    const g = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    try {
+      g.truncate(0);
+      g.write(bytes, { at: 0 });
+      g.flush();
+    } catch (e) {
+      throw HearthError.from(e);
+    } finally { g.close(); await dir.removeEntry(tmpName).catch(() => {}); }
   }
 
   // Opens a model for reading: {url, sha256?, size?} (downloaded once, then cached) or {file: Blob}.
@@ -184,7 +206,7 @@ export class BrowserStorage {
     if (opfsSupported()) {
       const dir = await this.dir('models');
       for await (const [name, h] of dir.entries()) {
-        if (h.kind !== 'file' || name.endsWith('.json')) continue;
+        if (h.kind !== 'file' || name.endsWith('.json') || name.endsWith('.new')) continue;
         const meta = (await this.readJson(dir, `${name}.json`)) || {};
         const size = (await h.getFile()).size;
         out.push({ key: name, url: meta.url || null, size, total: meta.total ?? null, complete: !!meta.complete, savedAt: meta.savedAt || null, store: 'opfs' });

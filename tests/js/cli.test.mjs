@@ -1,6 +1,6 @@
 // cli.test.mjs - the hearth command end to end: convert, info, logits (prefill/decode/generate), run --print-ids, bad input.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from './safetensors.mjs';
 
@@ -65,6 +65,35 @@ for (const fx of ['nemotron_h_tiny', 'llama_tiny', 'qwen2_tiny', 'qwen3_tiny']) 
   const r = run(['run', '-m', gguf, '--prompt-tokens', Array.from(golden.tokens_2).join(','), '--print-ids', '-n', '16', '--temp', '0']);
   check(r.status === 0, `${fx} run: exit ${r.status} ${r.stderr}`);
   check(r.stdout.trim() === Array.from(golden.greedy_2).join(' '), `${fx} run --print-ids prints greedy_2: got '${r.stdout.trim()}'`);
+}
+
+// k-quant files: info names the types of the mix
+{
+  const gguf = join(tmp, 'cli-llama_k-q4_k_m.gguf');
+  const conv = run(['convert', '--random-weights', join('tests', 'data', 'kquant', 'llama_k.config.json'), gguf, '--type', 'q4_k_m', '--quiet']);
+  check(conv.status === 0, `llama_k q4_k_m: convert exited ${conv.status}: ${conv.stderr}`);
+  const info = run(['info', gguf]);
+  check(info.status === 0 && /type mix .*q4_K: 25 tensors.*q6_K: 5 tensors/.test(info.stdout), `llama_k q4_k_m: info shows the k-quant mix: ${info.stdout}`);
+}
+
+// a type hearth cannot compute with (a q8_0 output.weight retyped to iq4_nl, id 20, whose blocks
+// are smaller, so the file stays well formed): info still shows the table and the mix, marks the
+// type, and says why the file cannot run; loading it names the type and the tensor
+{
+  const src = join(tmp, 'cli-llama_tiny-q8_0.gguf'), dst = join(tmp, 'cli-llama_tiny-iq4_nl.gguf');
+  check(run(['convert', join(shared, 'fixtures', 'llama_tiny'), src, '--type', 'q8_0']).status === 0, 'convert llama_tiny q8_0');
+  const buf = readFileSync(src);
+  const name = Buffer.concat([Buffer.from([13, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('output.weight')]);
+  const at = buf.indexOf(name) + name.length + 4 + 2 * 8; /* after n_dims and two dims: the type */
+  check(buf.readUInt32LE(at) === 8, 'output.weight is q8_0');
+  buf.writeUInt32LE(20, at);
+  writeFileSync(dst, buf);
+  const info = run(['info', dst]);
+  check(info.status === 0 && /output\.weight\s+iq4_nl/.test(info.stdout) && /iq4_nl: 1 tensors .*\[not supported\]/.test(info.stdout),
+    `info lists the unsupported type: ${info.stdout}`);
+  check(/runs\s+no: .*'output\.weight' has type iq4_nl/.test(info.stdout), 'info says why the file cannot run');
+  const r = run(['logits', '-m', dst, '--tokens', '1,2', '--out', join(tmp, 'x.st')]);
+  check(r.status !== 0 && /'output\.weight' has type iq4_nl/.test(r.stderr), `loading names the tensor and the type: ${r.stderr}`);
 }
 
 // bad input: a clear message and a non-zero exit

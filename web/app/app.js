@@ -16,12 +16,14 @@ const ERROR_PREFIX = {
   template: "The model's chat template failed", 'context-full': 'The conversation no longer fits in the model\'s context; start a new chat',
   nomem: 'Out of memory', 'too-large': 'The model is too large for this browser', backend: 'The compute backend failed',
 };
+const RESTARTS_PER_MINUTE = 2; // automatic engine restarts after its worker died; then the user decides
 
 const app = {
   engine: null,
   settings: loadSettings(),
   messages: [], // [{role, content, stats?}] without the system prompt
   generating: false,
+  restarts: [], // times of automatic engine restarts
 };
 
 const view = new ChatView($('messages'), $('empty'), $('chat'));
@@ -93,12 +95,51 @@ async function restoreConversation() {
   view.renderAll(app.messages);
 }
 
-async function saveConversation() {
+// Saves the conversation; when that fails (storage full, ...) says so, and the conversation stays
+// open in the page (the next successful save writes all of it). The previous save is never harmed.
+async function saveConversation(engine = app.engine) {
   try {
-    await app.engine.saveSession(SESSION_KEY, { messages: app.messages });
+    await engine.saveSession(SESSION_KEY, { messages: app.messages });
+    if ($('error').dataset.code === 'save') clearError();
   } catch (e) {
+    if (e.code === 'worker' || engine !== app.engine) return; // the engine died: restartEngine() restores the last save
     console.warn('could not save the conversation', e);
+    showError({ code: 'save', message: `${e.message} The conversation is still open here; it will be saved once there is room.` });
+    $('error').dataset.reason = e.code || 'error';
   }
+}
+
+// The engine's worker died (terminated by the browser, out of memory, crashed). Starts a new engine,
+// reloads the model (from the cache) and the last saved conversation; a message cut short goes back
+// into the input box.
+async function restartEngine(err) {
+  const last = app.messages.at(-1);
+  const unsent = app.generating && last && last.role === 'user' ? last.content : null;
+  app.generating = false;
+  $('send').hidden = false;
+  $('stop').hidden = true;
+  const now = Date.now();
+  app.restarts = app.restarts.filter((t) => now - t < 60000);
+  if (app.restarts.length >= RESTARTS_PER_MINUTE) {
+    showError({ code: 'worker', message: `${err.message} It stopped again after a restart; reload the page to try once more. Your saved conversation is kept.` });
+    setState('error');
+    return;
+  }
+  app.restarts.push(now);
+  setState('loading');
+  app.engine.dispose().catch(() => {}); // a crashed worker may still be running: end it
+  try {
+    app.engine = await CreateEngine(null);
+  } catch (e) {
+    showError(e);
+    setState('error');
+    return;
+  }
+  app.engine.onlost = restartEngine;
+  await loadModel(savedSource() || { kind: 'demo' });
+  if (!app.engine.model) return; // loadModel showed why
+  if (unsent && !$('input').value) $('input').value = unsent;
+  showError({ code: 'worker', message: `${err.message} It was restarted and the saved conversation restored${unsent ? '; your last message is back in the input box' : ''}.` });
 }
 
 function requestMessages() {
@@ -108,6 +149,7 @@ function requestMessages() {
 
 async function send(text) {
   clearError();
+  const engine = app.engine;
   app.messages.push({ role: 'user', content: text });
   view.addUser(text);
   const item = view.addAssistant();
@@ -116,7 +158,7 @@ async function send(text) {
   let out = '', finish = null, usage = null;
   try {
     const s = app.settings;
-    const stream = app.engine.chat.completions.create({
+    const stream = engine.chat.completions.create({
       messages: requestMessages(), stream: true, temperature: s.temperature, top_p: s.top_p, max_tokens: s.max_tokens, enable_thinking: s.reasoning,
     });
     for await (const chunk of stream) {
@@ -125,6 +167,7 @@ async function send(text) {
       if (c.finish_reason) { finish = c.finish_reason; usage = chunk.usage; }
     }
   } catch (e) {
+    if (engine !== app.engine || e.code === 'worker') return; // the engine died: restartEngine() takes over
     showError(e);
   }
   let stats = '';
@@ -138,7 +181,7 @@ async function send(text) {
   if (usage) item.li.dataset.reused = usage.extra.reused_tokens;
   if (finish) app.messages.push({ role: 'assistant', content: out, stats });
   setGenerating(false);
-  await saveConversation();
+  await saveConversation(engine);
 }
 
 async function newChat() {
@@ -200,6 +243,7 @@ async function main() {
     setState('error');
     return;
   }
+  app.engine.onlost = restartEngine;
   await loadModel(savedSource() || { kind: 'demo' });
 }
 

@@ -4,8 +4,18 @@ import DOMPurify from '../../build/vendor/purify.es.mjs';
 
 const escapeHtml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+const escapeAttr = (s) => escapeHtml(s).replace(/"/g, '&quot;');
+
 // HTML the model writes is shown as text, never parsed; DOMPurify is the second line of defence.
-marked.use({ gfm: true, breaks: false, renderer: { html: (token) => escapeHtml(token.text) } });
+// Images become links: the page loads nothing the model names (no request leaves the tab for
+// a reply, and none can carry the conversation off in an image URL).
+marked.use({
+  gfm: true, breaks: false,
+  renderer: {
+    html: (token) => escapeHtml(token.text),
+    image: (token) => `<a href="${escapeAttr(token.href || '')}" rel="noopener noreferrer">${escapeHtml(token.text || token.href || 'image')}</a>`,
+  },
+});
 
 // Splits a reply into its reasoning and its answer. The reasoning is what lies inside
 // <think>…</think>; a reply may also start inside it (the template opened it) and only close it.
@@ -25,7 +35,7 @@ export function renderMarkdown(md) {
   const html = marked.parse(md, { async: false });
   return DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'],
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed', 'img', 'svg', 'math', 'video', 'audio', 'source', 'picture', 'link', 'meta', 'base'],
     FORBID_ATTR: ['style'],
   });
 }

@@ -40,7 +40,7 @@ export class GpuPlanError extends Error {
 // Returns { gpu, adapter, device }, or null when there is no WebGPU or no adapter (no throw).
 // In Node, keep `gpu` (the object of the webgpu package's create()) reachable while the device is
 // used: once it is garbage collected, Dawn's pending callbacks crash or hang.
-export async function requestGpuDevice(gpu, { powerPreference = 'high-performance', optionalFeatures = ['subgroups', 'shader-f16'] } = {}) {
+export async function requestGpuDevice(gpu, { powerPreference = 'high-performance', optionalFeatures = ['subgroups', 'shader-f16', 'timestamp-query'] } = {}) {
   if (!gpu) return null;
   let adapter = null;
   try { adapter = await gpu.requestAdapter({ powerPreference }); } catch { adapter = null; }
@@ -102,11 +102,17 @@ function parseConstants(s) {
 
 export class GpuHost {
   // onLost(info): called once when the device is lost (info.reason, info.message).
-  constructor(device, { onLost } = {}) {
+  // gpu: the GPU object the device came from (navigator.gpu, or the webgpu package's), for its WGSL
+  // language features; optional.
+  constructor(device, { onLost, gpu, adapter } = {}) {
     this.device = device;
+    this.gpu = gpu || null;
+    this.adapterInfo = (adapter && adapter.info) || device.adapterInfo || null;
     this.buffers = new Map();   // id -> GPUBuffer
     this.sources = new Map();   // id -> GPUShaderModule
+    this.sourceText = new Map(); // id -> WGSL text
     this.kernels = new Map();   // id -> GPUComputePipeline
+    this.kernelNames = new Map(); // id -> "file(constants)", for profiles
     this.moduleCache = new Map();   // WGSL text -> GPUShaderModule (kept across plans)
     this.pipelineKeys = new Map();  // GPUShaderModule -> small id
     this.pipelineCache = new Map(); // "module|constants" -> GPUComputePipeline (kept across plans)
@@ -135,6 +141,9 @@ export class GpuHost {
       maxWorkgroups: l.maxComputeWorkgroupsPerDimension,
       maxStorage: l.maxStorageBuffersPerShaderStage,
       subgroups: this.device.features.has('subgroups'),
+      // smallest subgroup size (0 when unknown or no subgroups: the planner then uses no subgroup ops)
+      subgroupMin: this.device.features.has('subgroups') && this.adapterInfo ? (this.adapterInfo.subgroupMinSize || 0) : 0,
+      dot4: !!(this.gpu && this.gpu.wgslLanguageFeatures && this.gpu.wgslLanguageFeatures.has('packed_4x8_integer_dot_product')),
       shaderF16: this.device.features.has('shader-f16'),
     };
   }
@@ -168,10 +177,13 @@ export class GpuHost {
         this.moduleCache.set(code, module);
       }
       this.sources.set(id, module);
+      this.sourceText.set(id, code);
     } else if (tag === REC.KERNEL) {
       const id = r.u32(), src = r.u32(), consts = r.str();
       const module = this.sources.get(src);
       if (!module) throw new GpuPlanError(`kernel ${id} uses unknown source ${src}`);
+      const files = [...(this.sourceText.get(src) || '').matchAll(/\/\/ (\w+)\.wgsl - /g)];
+      this.kernelNames.set(id, `${files.length ? files[files.length - 1][1] : `source ${src}`}${consts ? `(${consts})` : ''}`);
       // Synchronous creation: Dawn's node binding (webgpu@0.6.2) crashes in createComputePipelineAsync
       // and getCompilationInfo; errors come back through an error scope instead.
       const key = this.pipelineKeys.get(module) ?? this.pipelineKeys.set(module, this.pipelineKeys.size).get(module);
@@ -311,15 +323,17 @@ export class GpuHost {
 
   // Runs one step blob as one command buffer; resolves to its READ results in order. Rejects with
   // GpuLostError when the device is (or becomes) lost, GpuPlanError for a bad blob or kernel.
-  async run(bytes) {
+  // profile: time every dispatch with timestamp queries (device feature 'timestamp-query'; each
+  // dispatch then gets its own pass); the result array gets .profile = [{ name, ns }].
+  async run(bytes, { profile = false } = {}) {
     try {
-      return await this.runStep(bytes);
+      return await this.runStep(bytes, profile);
     } catch (err) {
       throw await this.failure(err);
     }
   }
 
-  async runStep(bytes) {
+  async runStep(bytes, profile = false) {
     this.checkLost();
     const recs = parseBlob(bytes, BLOB_STEP);
     const pending = [];
@@ -332,6 +346,12 @@ export class GpuHost {
     const enc = this.device.createCommandEncoder();
     let pass = null;
     const endPass = () => { if (pass) { pass.end(); pass = null; } };
+    let qs = null;
+    const names = [];
+    if (profile) {
+      if (!this.device.features.has('timestamp-query')) throw new GpuPlanError('profiling needs the timestamp-query feature');
+      qs = this.device.createQuerySet({ type: 'timestamp', count: 2 * Math.max(1, dispatches) });
+    }
     const reads = [];
     let slot = 0;
     for (const { tag, r } of recs) {
@@ -364,6 +384,11 @@ export class GpuHost {
           for (let i = 0; i < nb; i++) { const id = r.u32(); r.u32(); binds.push({ id, off: r.u64(), size: r.u64() }); }
           const pipeline = this.kernels.get(kernel);
           if (!pipeline) throw new GpuPlanError(`unknown kernel ${kernel}`);
+          if (profile) {
+            endPass();
+            pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * slot, endOfPassWriteIndex: 2 * slot + 1 } });
+            names.push(this.kernelNames.get(kernel) || `kernel ${kernel}`);
+          }
           if (!pass) pass = enc.beginComputePass();
           pass.setPipeline(pipeline);
           pass.setBindGroup(0, this.bindGroup(pipeline, kernel, slot, binds));
@@ -384,16 +409,31 @@ export class GpuHost {
       }
     }
     endPass();
+    let times = null;
+    if (profile && slot) {
+      const rb = this.device.createBuffer({ size: 16 * slot, usage: 512 | U.COPY_SRC }); // QUERY_RESOLVE
+      times = this.device.createBuffer({ size: 16 * slot, usage: U.MAP_READ | U.COPY_DST });
+      enc.resolveQuerySet(qs, 0, 2 * slot, rb, 0);
+      enc.copyBufferToBuffer(rb, 0, times, 0, 16 * slot);
+    }
     if (slot) this.device.queue.writeBuffer(this.params, 0, params.buffer, 0, slot * PARAM_SLOT);
     this.device.queue.submit([enc.finish()]);
     this.stats.steps++;
     this.stats.dispatches += slot;
+    const out = [];
+    if (times) {
+      await times.mapAsync(MAP_READ);
+      const t = new BigInt64Array(times.getMappedRange());
+      out.profile = names.map((name, i) => ({ name, ns: Number(t[2 * i + 1] - t[2 * i]) }));
+      times.unmap();
+      times.destroy();
+      qs.destroy();
+    }
     if (!reads.length) {
       await this.device.queue.onSubmittedWorkDone();
       this.checkErrors();
-      return [];
+      return out;
     }
-    const out = [];
     for (const rd of reads) {
       await rd.st.mapAsync(MAP_READ, 0, (rd.size + 3) & ~3);
       out.push({ what: rd.what, data: new Uint8Array(rd.st.getMappedRange(0, (rd.size + 3) & ~3).slice(0, rd.size)) });

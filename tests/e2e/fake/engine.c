@@ -5,6 +5,8 @@
  *   "GGUF" | u32 version | u64 total file size | u32 milliseconds per token | payload...
  * The reply to a conversation is fixed text that names a hash of the whole token history, so a
  * continuation after a state restore equals the one without it only if the state came back whole.
+ * A user message starting with "/echo " is answered with the rest of that message instead, so a
+ * test can make the "model" write anything (tests/e2e/security.mjs: hostile HTML and Markdown).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@ struct hearth_session {
     int32_t *tokens;
     int n_past;
     char err[256];
-    char reply[1024]; /* the scripted reply of the generation in progress */
+    char reply[8192]; /* the scripted reply of the generation in progress */
     size_t reply_len, reply_pos;
     int max_tokens, n_generated;
     hearth_stats stats;
@@ -147,6 +149,17 @@ hearth_gen_params hearth_gen_default_params(void) {
     return (hearth_gen_params){256, 0.7f, 40, 0.95f, 0.05f, 1.0f, NULL, 0};
 }
 
+/* Start of the last occurrence of the bytes `pat` in the token history (byte tokens), or -1. */
+static int find_last(const int32_t *tokens, int n, const char *pat) {
+    int m = (int)strlen(pat);
+    for (int i = n - m; i >= 0; i--) {
+        int k = 0;
+        while (k < m && tokens[i + k] == (uint8_t)pat[k]) k++;
+        if (k == m) return i;
+    }
+    return -1;
+}
+
 hearth_status hearth_session_generate_begin(hearth_session *s, const int32_t *tokens, int n,
                                             const hearth_gen_params *params) {
     double t0 = hu_now();
@@ -155,12 +168,29 @@ hearth_status hearth_session_generate_begin(hearth_session *s, const int32_t *to
     uint32_t h = 2166136261u; /* FNV-1a over the whole history */
     for (int i = 0; i < s->n_past; i++) h = (h ^ (uint32_t)s->tokens[i]) * 16777619u;
     int thinking = s->n_past >= 8 && memcmp(s->tokens + s->n_past - 8, (int32_t[]){'<', 't', 'h', 'i', 'n', 'k', '>', '\n'}, 8 * sizeof(int32_t)) == 0;
-    s->reply_len = (size_t)snprintf(s->reply, sizeof s->reply,
-                                    "%sHello! This is the **fake engine**, state `%08x`.\n\n"
-                                    "- it streams one word per step\n- it has `%d` tokens of history\n\n"
-                                    "<script>alert(1)</script><img src=x onerror=alert(2)>done",
-                                    thinking ? "The user greets me. I should answer briefly.\n</think>\n\n" : "",
-                                    (unsigned)h, s->n_past);
+    const char *think = thinking ? "The user greets me. I should answer briefly.\n</think>\n\n" : "";
+    size_t echo_at = 0, echo_len = 0; /* the last user message is "/echo TEXT": reply TEXT */
+    int user = find_last(s->tokens, s->n_past, "<|user|>\n/echo ");
+    if (user >= 0) {
+        int from = user + 15, end = find_last(s->tokens, s->n_past, "\n<|assistant|>");
+        if (end >= from && find_last(s->tokens, s->n_past, "<|user|>\n") < from) {
+            echo_at = (size_t)from;
+            echo_len = (size_t)(end - from);
+        }
+    }
+    if (echo_len) {
+        size_t k = strlen(think);
+        if (k + echo_len >= sizeof s->reply) echo_len = sizeof s->reply - k - 1;
+        memcpy(s->reply, think, k);
+        for (size_t i = 0; i < echo_len; i++) s->reply[k + i] = (char)s->tokens[echo_at + i];
+        s->reply_len = k + echo_len;
+    } else {
+        s->reply_len = (size_t)snprintf(s->reply, sizeof s->reply,
+                                        "%sHello! This is the **fake engine**, state `%08x`.\n\n"
+                                        "- it streams one word per step\n- it has `%d` tokens of history\n\n"
+                                        "<script>alert(1)</script><img src=x onerror=alert(2)>done",
+                                        think, (unsigned)h, s->n_past);
+    }
     s->reply_pos = 0;
     s->max_tokens = params->max_tokens;
     s->n_generated = 0;

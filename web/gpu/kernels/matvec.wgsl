@@ -1,7 +1,10 @@
-// matvec.wgsl - y = W x for 1..8 tokens (decode): 8 rows per workgroup, 32 lanes per row, any
-// weight type with dequantisation fused in. Epilogue (mode): 0 store, 1 add into y (residual),
-// 2 relu(v)^2 (relu² MLP), 3 silu(y_old) * v (SwiGLU: y holds the gate projection).
-// Output column of row o: y_col0 + o (a part of a split matrix writes its slice of the row).
+// matvec.wgsl - y = W x for 1..8 tokens (decode): 2 rows per workgroup of 64, 32 lanes per row
+// (64-invocation workgroups: barriers in larger ones cost 10-20x more on SwiftShader).
+// F32/F16/BF16 weights: x is f32 (X holds its bits). Q8_0/Q4_0 weights: x comes as Q8 blocks
+// (quant_act.wgsl): per block an integer sum of code products, scaled by d_w * d_x, as the CPU
+// backend computes it. Epilogue (mode): 0 store, 1 add into y (residual), 2 relu(v)^2 (relu² MLP),
+// 3 silu(y_old) * v (SwiGLU: y holds the gate projection). Row o goes to column y_col0 + o (a part
+// of a row-split matrix writes its slice). x_off / x_stride are in words.
 struct Params {
     n_in: u32, n_out: u32, T: u32, row_bytes: u32,
     x_off: u32, x_stride: u32, y_off: u32, y_stride: u32,
@@ -9,13 +12,12 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> W: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 const LANES = 32u;
-const ROWS = 8u;
+const ROWS = 2u;
 const MAXT = 8u;
-var<workgroup> red: array<f32, 256>;
 
 fn epilogue(idx: u32, v: f32) {
     switch p.mode {
@@ -26,7 +28,7 @@ fn epilogue(idx: u32, v: f32) {
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let lane = li % LANES;
     let row = (wid.y * p.nwg_x + wid.x) * ROWS + li / LANES;
@@ -37,30 +39,23 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (WTYPE == 8u || WTYPE == 2u) {
             let nb = p.n_in / 32u;
             for (var b = lane; b < nb; b += LANES) {
-                var wv: array<f32, 32>;
-                w_block(r, b, &wv);
+                let dw = w_block_d(r, b);
                 for (var t = 0u; t < p.T; t++) {
-                    let xb = p.x_off + t * p.x_stride + b * 32u;
-                    var s = 0.0;
-                    for (var k = 0u; k < 32u; k++) { s += wv[k] * X[xb + k]; }
-                    acc[t] += s;
+                    let xb = p.x_off + t * p.x_stride + b * 9u;
+                    var c: array<u32, 8>;
+                    for (var k = 0u; k < 8u; k++) { c[k] = X[xb + k]; }
+                    acc[t] += dw * bitcast<f32>(X[xb + 8u]) * f32(w_block_isum(r, b, &c));
                 }
             }
         } else {
             for (var i = lane; i < p.n_in; i += LANES) {
                 let w = w_value(r, i);
-                for (var t = 0u; t < p.T; t++) { acc[t] += w * X[p.x_off + t * p.x_stride + i]; }
+                for (var t = 0u; t < p.T; t++) { acc[t] += w * bitcast<f32>(X[p.x_off + t * p.x_stride + i]); }
             }
         }
     }
     for (var t = 0u; t < p.T; t++) {
-        red[li] = acc[t];
-        workgroupBarrier();
-        for (var s = LANES / 2u; s > 0u; s >>= 1u) {
-            if (lane < s) { red[li] += red[li + s]; }
-            workgroupBarrier();
-        }
-        if (valid && lane == 0u) { epilogue(p.y_off + t * p.y_stride + p.y_col0 + row, red[li]); }
-        workgroupBarrier();
+        let v = lane_sum(acc[t], li); // lanes_wg.wgsl or lanes_sg.wgsl
+        if (valid && lane == 0u) { epilogue(p.y_off + t * p.y_stride + p.y_col0 + row, v); }
     }
 }

@@ -8,7 +8,8 @@ struct Params { n: u32, mode: u32, in_off: u32 }
 @group(0) @binding(1) var<storage, read> IN: array<u32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<u32>;
 
-const WG = 256u;
+const WG = 64u;
+const PER = 16u; // elements per invocation
 const CH = 1024u;
 const NEG_MAX: f32 = bitcast<f32>(0xff7fffffu); // -FLT_MAX: "minus infinity" that survives fast math
 var<workgroup> kv: array<f32, CH>;
@@ -19,7 +20,7 @@ fn before(va: f32, ia: u32, vb: f32, ib: u32) -> bool { return va > vb || (va ==
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let base = wid.x * CH;
-    for (var r = 0u; r < 4u; r++) {
+    for (var r = 0u; r < PER; r++) {
         let e = li + r * WG;
         let g = base + e;
         var v = NEG_MAX;
@@ -41,7 +42,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     workgroupBarrier();
     if (K == 1u) {
         for (var s = CH / 2u; s > 0u; s >>= 1u) {
-            for (var r = 0u; r < 4u; r++) {
+            for (var r = 0u; r < PER; r++) {
                 let e = li + r * WG;
                 if (e < s && before(kv[e + s], ki[e + s], kv[e], ki[e])) {
                     kv[e] = kv[e + s];
@@ -53,7 +54,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     } else {
         for (var k = 2u; k <= CH; k <<= 1u) {
             for (var j = k >> 1u; j > 0u; j >>= 1u) {
-                for (var r = 0u; r < 4u; r++) {
+                for (var r = 0u; r < PER; r++) {
                     let e = li + r * WG;
                     let o = e ^ j;
                     if (o > e) {

@@ -1,10 +1,11 @@
 // wq.wgsl - library prepended to kernels that read a GGUF weight tensor bound as `W: array<u32>`:
 // byte-addressed reads and dequantisation, selected by the WTYPE override (GGML type ids).
+// Needs dot_i8 (dot_emul.wgsl or dot_dp4.wgsl) in the same module.
 // Layouts (src/quant.h): F32 = 0, F16 = 1, BF16 = 30 plain; Q8_0 = 8: {f16 d; i8 q[32]} (34 bytes);
 // Q4_0 = 2: {f16 d; u8 qs[16]} (18 bytes), value j < 16 = low nibble of qs[j], j >= 16 = high
 // nibble of qs[j - 16], x = d * (nibble - 8). Blocks start on 2-byte boundaries, so every
-// multi-byte read is either word aligned or off by exactly 2 bytes. f16 is read with
-// unpack2x16float: no shader-f16 needed. All arithmetic is f32.
+// multi-byte read is either word aligned or off by exactly 2 bytes. f16 is decoded with
+// integer ops (no shader-f16 needed). All arithmetic is f32.
 override WTYPE: u32 = 0u;
 
 fn w_u8(b: u32) -> u32 { return (W[b >> 2u] >> ((b & 3u) * 8u)) & 0xffu; }
@@ -15,10 +16,50 @@ fn w_u32(b: u32) -> u32 {
     if ((b & 2u) == 0u) { return W[i]; }
     return (W[i] >> 16u) | (W[i + 1u] << 16u);
 }
-fn w_f16(b: u32) -> f32 { return unpack2x16float(w_u16(b)).x; }
+// IEEE half to f32 by hand: unpack2x16float may flush f16 subnormals to zero (SwiftShader does),
+// and small Q8_0 scales (amax < 2^-14 * 127) are subnormal.
+fn f16_to_f32(h: u32) -> f32 {
+    let s = (h & 0x8000u) << 16u;
+    let e = (h >> 10u) & 0x1fu;
+    let m = h & 0x3ffu;
+    if (e == 0u) { return bitcast<f32>(bitcast<u32>(f32(m) * (1.0 / 16777216.0)) | s); }
+    if (e == 31u) { return bitcast<f32>(s | 0x7f800000u | (m << 13u)); }
+    return bitcast<f32>(s | ((e + 112u) << 23u) | (m << 13u));
+}
+fn w_f16(b: u32) -> f32 { return f16_to_f32(w_u16(b)); }
 fn w_bf16(b: u32) -> f32 { return bitcast<f32>(w_u16(b) << 16u); }
-// byte k (0..3) of a word, as a signed 8-bit value
-fn w_i8(q: u32, k: u32) -> f32 { return f32(bitcast<i32>(q << (24u - 8u * k)) >> 24u); }
+
+// 4 Q4_0 nibbles (the low ones, or the high ones when hi) of a word, minus 8, as 4 packed int8
+// codes: nib ^ 8 is (nib - 8) mod 16; bytes whose bit 3 is then set are negative and get 0xf0.
+fn q4_codes(w: u32, hi: bool) -> u32 {
+    var n = w & 0x0f0f0f0fu;
+    if (hi) { n = (w >> 4u) & 0x0f0f0f0fu; }
+    let t = n ^ 0x08080808u;
+    return t | ((t & 0x08080808u) * 0x1eu);
+}
+
+// Integer dot product of weight block `blk` of the row at byte r with a Q8 activation block whose
+// 8 code words are XQ-words c[0..7] (passed in); the caller scales by d_w * d_x. WTYPE 8 or 2.
+fn w_block_isum(r: u32, blk: u32, c: ptr<function, array<u32, 8>>) -> i32 {
+    var s = 0;
+    if (WTYPE == 8u) {
+        let b = r + blk * 34u + 2u;
+        for (var k = 0u; k < 8u; k++) { s += dot_i8(w_u32(b + 4u * k), (*c)[k]); }
+    } else {
+        let b = r + blk * 18u + 2u;
+        for (var k = 0u; k < 4u; k++) {
+            let q = w_u32(b + 4u * k);
+            s += dot_i8(q4_codes(q, false), (*c)[k]) + dot_i8(q4_codes(q, true), (*c)[k + 4u]);
+        }
+    }
+    return s;
+}
+
+// Scale d of block `blk` of the row at byte r (quantised types).
+fn w_block_d(r: u32, blk: u32) -> f32 {
+    if (WTYPE == 8u) { return w_f16(r + blk * 34u); }
+    return w_f16(r + blk * 18u);
+}
 
 // Value i of the row that starts at byte r.
 fn w_value(r: u32, i: u32) -> f32 {
@@ -39,31 +80,5 @@ fn w_value(r: u32, i: u32) -> f32 {
             return w_f16(b) * (f32(nib) - 8.0);
         }
         default: { return bitcast<f32>(W[(r >> 2u) + i]); }
-    }
-}
-
-// The 32 values of quantised block `blk` of the row at byte r (WTYPE 8 or 2).
-fn w_block(r: u32, blk: u32, out: ptr<function, array<f32, 32>>) {
-    if (WTYPE == 8u) {
-        let b = r + blk * 34u;
-        let d = w_f16(b);
-        for (var k = 0u; k < 8u; k++) {
-            let q = w_u32(b + 2u + 4u * k);
-            (*out)[4u * k] = d * w_i8(q, 0u);
-            (*out)[4u * k + 1u] = d * w_i8(q, 1u);
-            (*out)[4u * k + 2u] = d * w_i8(q, 2u);
-            (*out)[4u * k + 3u] = d * w_i8(q, 3u);
-        }
-    } else {
-        let b = r + blk * 18u;
-        let d = w_f16(b);
-        for (var k = 0u; k < 4u; k++) {
-            let q = w_u32(b + 2u + 4u * k);
-            for (var s = 0u; s < 4u; s++) {
-                let byte = (q >> (8u * s)) & 0xffu;
-                (*out)[4u * k + s] = d * (f32(byte & 15u) - 8.0);
-                (*out)[4u * k + s + 16u] = d * (f32(byte >> 4u) - 8.0);
-            }
-        }
     }
 }

@@ -1,0 +1,200 @@
+/* cpu_generic.c - the plain-C kernel table: the semantics every SIMD table (AVX2, wasm SIMD128) is tested against. */
+#include <math.h>
+#include <string.h>
+
+#include "cpu_kernels.h"
+#include "util.h"
+
+static inline float f16_at(const uint8_t *p) { return hu_f16_to_f32((uint16_t)(p[0] | (p[1] << 8))); }
+
+/* GGML's Q8_0 rounding (quant.c q8_0_from_float), keeping d as f32 after its f16 rounding. */
+static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
+    for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
+        float amax = 0.0f;
+        for (int j = 0; j < HK_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float dd = amax / 127.0f;
+        const float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < HK_QK; j++) {
+            float r = roundf(x[j] * id);
+            int v = r >= -128.0f && r <= 127.0f ? (int)r : 0;
+            q[j] = (int8_t)v;
+            sum += v;
+        }
+        d[b] = hu_f16_to_f32(hu_f32_to_f16(dd));
+        s[b] = d[b] * (float)sum;
+    }
+}
+
+/* Q4_0 block: { f16 d; u8 qs[16] }, value j = (qs[j] & 15) - 8, value j+16 = (qs[j] >> 4) - 8. */
+static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    const int nb = x->nb;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t = 0; t < nt; t++) {
+            const int8_t *xq = x->q + (size_t)t * nb * HK_QK;
+            const float *xd = x->d + (size_t)t * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *blk = row + (size_t)b * 18;
+                const int8_t *qb = xq + (size_t)b * HK_QK;
+                int isum = 0;
+                for (int j = 0; j < 16; j++) {
+                    isum += ((blk[2 + j] & 15) - 8) * qb[j];
+                    isum += ((blk[2 + j] >> 4) - 8) * qb[j + 16];
+                }
+                acc += f16_at(blk) * xd[b] * (float)isum;
+            }
+            y[(size_t)t * ys + r] = acc;
+        }
+    }
+}
+
+/* Q8_0 block: { f16 d; i8 qs[32] }. */
+static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    const int nb = x->nb;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t = 0; t < nt; t++) {
+            const int8_t *xq = x->q + (size_t)t * nb * HK_QK;
+            const float *xd = x->d + (size_t)t * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *blk = row + (size_t)b * 34;
+                const int8_t *qw = (const int8_t *)(blk + 2), *qb = xq + (size_t)b * HK_QK;
+                int isum = 0;
+                for (int j = 0; j < HK_QK; j++) isum += qw[j] * qb[j];
+                acc += f16_at(blk) * xd[b] * (float)isum;
+            }
+            y[(size_t)t * ys + r] = acc;
+        }
+    }
+}
+
+static inline float f32_at(const uint8_t *p, int i) {
+    float v;
+    memcpy(&v, p + 4 * (size_t)i, 4);
+    return v;
+}
+static inline float f16_el(const uint8_t *p, int i) { return f16_at(p + 2 * (size_t)i); }
+static inline float bf16_el(const uint8_t *p, int i) {
+    return hu_bf16_to_f32((uint16_t)(p[2 * (size_t)i] | (p[2 * (size_t)i + 1] << 8)));
+}
+
+static void gemm_f32(const uint8_t *w, size_t rb, int nr, const float *x, size_t xs, int nt, int n, float *y, size_t ys) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            const float *xt = x + (size_t)t * xs;
+            float acc = 0.0f;
+            for (int i = 0; i < n; i++) acc += f32_at(row, i) * xt[i];
+            y[(size_t)t * ys + r] = acc;
+        }
+}
+
+static void gemm_f16(const uint8_t *w, size_t rb, int nr, const float *x, size_t xs, int nt, int n, float *y, size_t ys) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            const float *xt = x + (size_t)t * xs;
+            float acc = 0.0f;
+            for (int i = 0; i < n; i++) acc += f16_el(row, i) * xt[i];
+            y[(size_t)t * ys + r] = acc;
+        }
+}
+
+static void gemm_bf16(const uint8_t *w, size_t rb, int nr, const float *x, size_t xs, int nt, int n, float *y, size_t ys) {
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            const float *xt = x + (size_t)t * xs;
+            float acc = 0.0f;
+            for (int i = 0; i < n; i++) acc += bf16_el(row, i) * xt[i];
+            y[(size_t)t * ys + r] = acc;
+        }
+}
+
+static void mm_f32(float *out, size_t os, const float *a, size_t as, const float *b, size_t bs, int M, int n, int K,
+                   float alpha) {
+    for (int i = 0; i < M; i++) {
+        float *o = out + (size_t)i * os;
+        for (int c = 0; c < n; c++) o[c] = alpha != 0.0f ? alpha * o[c] : 0.0f;
+        for (int k = 0; k < K; k++) {
+            const float aik = a[(size_t)i * as + k];
+            const float *bk = b + (size_t)k * bs;
+            for (int c = 0; c < n; c++) o[c] += aik * bk[c];
+        }
+    }
+}
+
+static float dot(const float *a, const float *b, int n) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) acc += a[i] * b[i];
+    return acc;
+}
+
+static void axpy(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void scale(float *y, float a, int n) {
+    for (int i = 0; i < n; i++) y[i] *= a;
+}
+
+static float ssm_step(float *S, float a, float bx, const float *B, const float *C, int n) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) {
+        S[i] = a * S[i] + bx * B[i];
+        acc += S[i] * C[i];
+    }
+    return acc;
+}
+
+static float exp_sum(float *x, float m, int n) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        sum += x[i];
+    }
+    return sum;
+}
+
+static void silu(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+static void mul_silu(float *y, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++) y[i] = a[i] * (b[i] / (1.0f + expf(-b[i])));
+}
+
+static double sumsq(const float *x, int n) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    return ss;
+}
+
+static void scale_mul(float *out, const float *x, const float *w, float r, int n) {
+    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+}
+
+static const hk_kernels k_generic = {
+    .name = "generic",
+    .quantize_q8 = quantize_q8,
+    .gemm_q4_0 = gemm_q4_0,
+    .gemm_q8_0 = gemm_q8_0,
+    .gemm_f32 = gemm_f32,
+    .gemm_f16 = gemm_f16,
+    .gemm_bf16 = gemm_bf16,
+    .mm_f32 = mm_f32,
+    .dot = dot,
+    .axpy = axpy,
+    .scale = scale,
+    .ssm_step = ssm_step,
+    .exp_sum = exp_sum,
+    .silu = silu,
+    .mul_silu = mul_silu,
+    .sumsq = sumsq,
+    .scale_mul = scale_mul,
+};
+
+const hk_kernels *hk_generic(void) { return &k_generic; }

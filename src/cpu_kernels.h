@@ -1,0 +1,95 @@
+/* cpu_kernels.h - the CPU kernel table: the inner loops of the hot ops, once in plain C and again per ISA, picked at run time.
+ *
+ * Each entry is a small, single-threaded loop over contiguous memory; the threaded drivers in
+ * cpu_*.c split work across the pool and call these. Implementations:
+ *   cpu_generic.c  plain C, every target (the reference every other table is tested against)
+ *   cpu_avx2.c     x86-64 AVX2 + FMA + F16C (compiled with those flags; used only when the CPU has them)
+ *   cpu_avx512.c   x86-64 AVX-512 F/BW/VL + VNNI quantised tiles (16 rows per vector), over the AVX2 table
+ *   cpu_wasm.c     WebAssembly SIMD128 (compiled only when __wasm_simd128__ is defined)
+ *
+ * Quantised weights (Q8_0, Q4_0) multiply activations that were themselves quantised to Q8_0
+ * blocks, as llama.cpp does: the activation row is quantised once per matmul, then every block
+ * product is an exact int8 dot product scaled by d_w * d_x. The result differs from the f32
+ * reference (ht_dot on f32 activations) only by the activation rounding, at most
+ * sum_i |w_i| * 0.57 * d_x(block of i) (half a step, plus the f16 rounding of d_x).
+ */
+#ifndef HEARTH_CPU_KERNELS_H
+#define HEARTH_CPU_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HK_QK 32 /* values per Q8_0 / Q4_0 block */
+
+/* Activations of nt tokens quantised to Q8_0, unpacked for the kernels. Token t, block b:
+ * codes q[(t*nb + b)*32 + j], scale d[t*nb + b] (the Q8_0 scale after its f16 rounding, as f32)
+ * and s[t*nb + b] = d * (sum of the block's 32 codes) (for Q4_0's offset of 8). */
+typedef struct {
+    int8_t *q;
+    float *d;
+    float *s;
+    int nb; /* blocks per token */
+} hk_q8act;
+
+/* Quantised-weight tile: y[t*ys + r] = dot(row r of W, token t) for r < nr, t < nt.
+ * Row r of W starts at w + r*rb (bytes); its nb blocks are GGML Q4_0 or Q8_0 blocks. */
+typedef void (*hk_gemm_q_fn)(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys);
+/* Float-weight tile (F32, F16, BF16 rows of n values) with f32 activations x[t*xs + i]. */
+typedef void (*hk_gemm_f_fn)(const uint8_t *w, size_t rb, int nr, const float *x, size_t xs, int nt, int n, float *y,
+                             size_t ys);
+
+typedef struct {
+    const char *name; /* "generic", "avx2", "wasm-simd128" */
+
+    /* Quantises nb blocks of x into codes q[nb*32], d[nb], s[nb] with llama.cpp's Q8_0 rounding
+     * (d = f16(amax/127), q = roundf(x * 127/amax), ties away from zero): codes and d equal
+     * ht_quantize(HT_Q8_0) byte for byte. */
+    void (*quantize_q8)(const float *x, int8_t *q, float *d, float *s, int nb);
+
+    hk_gemm_q_fn gemm_q4_0;
+    hk_gemm_q_fn gemm_q8_0;
+    hk_gemm_f_fn gemm_f32;
+    hk_gemm_f_fn gemm_f16;
+    hk_gemm_f_fn gemm_bf16;
+
+    /* Small f32 matrix product, row-major: out[i][c] = alpha*out[i][c] + sum_k a[i][k] b[k][c] for
+     * i < M, c < n, k < K (row strides os, as, bs in floats). alpha == 0 writes without reading out. */
+    void (*mm_f32)(float *out, size_t os, const float *a, size_t as, const float *b, size_t bs, int M, int n, int K,
+                   float alpha);
+    /* sum a[i]*b[i] */
+    float (*dot)(const float *a, const float *b, int n);
+    /* y[i] += a * x[i] */
+    void (*axpy)(float *y, float a, const float *x, int n);
+    /* y[i] *= a */
+    void (*scale)(float *y, float a, int n);
+    /* One Mamba-2 state row for one token: S[i] = a*S[i] + bx*B[i]; returns sum S[i]*C[i]. */
+    float (*ssm_step)(float *S, float a, float bx, const float *B, const float *C, int n);
+    /* x[i] = exp(x[i] - m); returns the sum of the new x (softmax numerator). */
+    float (*exp_sum)(float *x, float m, int n);
+    /* y[i] = x[i] * sigmoid(x[i]) (y may alias x) */
+    void (*silu)(float *y, const float *x, int n);
+    /* y[i] = a[i] * silu(b[i]) (y may alias a) */
+    void (*mul_silu)(float *y, const float *a, const float *b, int n);
+    /* sum x[i]^2, accumulated in double (as the reference norms do) */
+    double (*sumsq)(const float *x, int n);
+    /* out[i] = w[i] * (x[i] * r) (out may alias x) */
+    void (*scale_mul)(float *out, const float *x, const float *w, float r, int n);
+} hk_kernels;
+
+/* The plain-C table (always available). */
+const hk_kernels *hk_generic(void);
+/* The AVX2 table when this build has it and the CPU supports AVX2, FMA and F16C; else NULL. */
+const hk_kernels *hk_avx2(void);
+/* The AVX-512 table (the AVX2 table with AVX-512 VNNI quantised tiles) written into *out, when
+ * this build has it and the CPU supports AVX-512 F, BW, VL and VNNI; else false. */
+bool hk_avx512(hk_kernels *out);
+/* The SIMD128 table in a wasm build compiled with -msimd128; else NULL. */
+const hk_kernels *hk_wasm(void);
+
+/* Writes the best table for this machine into *out and returns out. The environment variable
+ * HEARTH_KERNELS=generic|avx2|avx512|wasm forces one (for benchmarks and tests); an unavailable
+ * choice falls back to the best. */
+const hk_kernels *hk_pick(hk_kernels *out);
+
+#endif

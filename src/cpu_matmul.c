@@ -1,0 +1,83 @@
+/* cpu_matmul.c - the threaded matmul: activations quantised once, then (row chunk x token block) tiles spread over the pool. */
+#include "cpu.h"
+#include "ops.h"
+#include "quant.h"
+
+enum {
+    MM_TOKEN_BLOCK = 64, /* tokens per work item in prefill: their Q8_0 rows stay in L2 */
+    MM_ROWS_PREFILL = 16 /* output rows per work item in prefill: the weight rows stay in L2 */
+};
+
+typedef struct {
+    const hk_kernels *k;
+    const hm_weight *w;
+    const float *x;
+    float *y;
+    int T, n_in, n_out;
+    hk_q8act act;
+    int rows, n_rc, tb; /* rows per item, row chunks, tokens per item */
+} mm_job;
+
+static void quant_body(void *arg, int t0, int t1, int ith) {
+    (void)ith;
+    const mm_job *j = arg;
+    const int nb = j->act.nb;
+    for (int t = t0; t < t1; t++)
+        j->k->quantize_q8(j->x + (size_t)t * j->n_in, j->act.q + (size_t)t * nb * HK_QK, j->act.d + (size_t)t * nb,
+                          j->act.s + (size_t)t * nb, nb);
+}
+
+static void mm_body(void *arg, int i0, int i1, int ith) {
+    (void)ith;
+    const mm_job *j = arg;
+    const hm_weight *w = j->w;
+    for (int i = i0; i < i1; i++) {
+        const int r0 = (i % j->n_rc) * j->rows, t0 = (i / j->n_rc) * j->tb;
+        const int nr = j->n_out - r0 < j->rows ? j->n_out - r0 : j->rows;
+        const int nt = j->T - t0 < j->tb ? j->T - t0 : j->tb;
+        const uint8_t *wr = (const uint8_t *)w->data + (size_t)r0 * w->row_bytes;
+        float *y = j->y + (size_t)t0 * j->n_out + r0;
+        const int nb = j->act.nb;
+        const hk_q8act sub = {j->act.q + (size_t)t0 * nb * HK_QK, j->act.d + (size_t)t0 * nb, j->act.s + (size_t)t0 * nb, nb};
+        const float *x = j->x + (size_t)t0 * j->n_in;
+        switch (w->type) {
+        case HT_Q4_0: j->k->gemm_q4_0(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
+        case HT_Q8_0: j->k->gemm_q8_0(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
+        case HT_F32: j->k->gemm_f32(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
+        case HT_F16: j->k->gemm_f16(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
+        case HT_BF16: j->k->gemm_bf16(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
+        default: break;
+        }
+    }
+}
+
+void hcpu_matmul(hcpu_ctx *c, const hm_weight *w, const float *x, int T, float *y) {
+    const int n_in = (int)w->ne[0], n_out = (int)w->ne[1];
+    const bool quant = w->type == HT_Q4_0 || w->type == HT_Q8_0;
+    if (!(quant || w->type == HT_F32 || w->type == HT_F16 || w->type == HT_BF16) ||
+        (quant && (uint64_t)T * (uint64_t)(n_in / HK_QK) > c->act_cap)) {
+        hop_matmul_ref(w, x, T, y); /* a type without a fast kernel, or scratch not reserved */
+        return;
+    }
+    mm_job j = {.k = c->k, .w = w, .x = x, .y = y, .T = T, .n_in = n_in, .n_out = n_out};
+    j.act = (hk_q8act){c->aq, c->ad, c->as, n_in / HK_QK};
+    if (quant) {
+        if (T == 1)
+            quant_body(&j, 0, 1, 0);
+        else
+            hcpu_parallel_for(c, T, (T + 4 * c->nth - 1) / (4 * c->nth), quant_body, &j);
+    }
+    if (T == 1) {
+        /* decode: about 8 items per thread, whole tiles of 16 rows (the widest kernels' tile) */
+        int rows = (n_out + 8 * c->nth - 1) / (8 * c->nth);
+        rows = (rows + 15) & ~15;
+        j.rows = rows < 16 ? 16 : rows;
+        j.tb = 1;
+    } else {
+        j.rows = MM_ROWS_PREFILL;
+        j.tb = MM_TOKEN_BLOCK;
+    }
+    j.n_rc = (n_out + j.rows - 1) / j.rows;
+    const int n_tb = (T + j.tb - 1) / j.tb;
+    hcpu_parallel_for(c, j.n_rc * n_tb, 1, mm_body, &j);
+}

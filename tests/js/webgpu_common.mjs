@@ -1,0 +1,62 @@
+// webgpu_common.mjs - shared by the WebGPU tests: a Dawn device on SwiftShader (or a real GPU), the native planner helper, checks.
+import { existsSync } from 'node:fs';
+import { requestGpuDevice } from '../../web/gpu/host.js';
+
+export const BUILD = process.env.BUILD ?? 'build';
+export const HELPER = process.env.HEARTH_GPU_PLAN ?? `${BUILD}/tests/gpu_plan`;
+export const SHARED = process.env.HEARTH_SHARED ?? '../shared';
+export const TMP = process.env.HEARTH_TMP ?? '/tmp';
+
+// On a machine without a GPU, Vulkan is Chromium's SwiftShader (TOOLCHAIN.md).
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER)) {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+}
+
+// Dawn's GPU object must stay reachable while its devices are used: once it is garbage collected,
+// pending callbacks (mapAsync, onSubmittedWorkDone) crash or hang. Kept here for the process's life.
+let keepGpu = null;
+
+// Returns { gpu, adapter, device } or throws with the reason (a test without a device fails).
+export async function openDevice() {
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = keepGpu ?? create([]);
+  keepGpu = gpu;
+  const dev = await requestGpuDevice(gpu);
+  if (!dev) throw new Error('no WebGPU adapter (is chromium installed for SwiftShader, and libvulkan1?)');
+  return { gpu, ...dev };
+}
+
+export function makeChecker(name) {
+  const c = {
+    passed: 0, failed: 0,
+    check(ok, msg) {
+      if (ok) c.passed++;
+      else { c.failed++; console.error('FAIL ' + msg); }
+      return ok;
+    },
+    summary() {
+      console.log(`## ${name}: ${c.passed} passed, ${c.failed} failed`);
+      return c.failed ? 1 : 0;
+    },
+  };
+  return c;
+}
+
+// max |a - b| / max |b| (b is the reference); NaN anywhere in a gives Infinity.
+export function normErr(a, b) {
+  let md = 0, mr = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= md)) md = Number.isNaN(d) ? Infinity : d;
+    mr = Math.max(mr, Math.abs(b[i]));
+  }
+  return md / (mr > 0 ? mr : 1);
+}
+
+export function argmax(v, off = 0, n = v.length) {
+  let b = 0;
+  for (let i = 1; i < n; i++) if (v[off + i] > v[off + b]) b = i;
+  return b;
+}

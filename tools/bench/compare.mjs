@@ -1,0 +1,97 @@
+// compare.mjs - hearth vs llama.cpp (node-llama-cpp 3.21.1) on the same GGUF, same thread count: paired runs, ratio per pair.
+//
+//   node tools/bench/compare.mjs -m MODEL.gguf [-p 512] [-n 128] [-r 5] [--threads 2] [--hearth build/hearth] [--out F.json]
+//                                [--max-wait S]
+//
+// Each pair is one hearth run (a `hearth bench -r 1 --json` process: its own load and warm-up,
+// then one prefill of p tokens and n greedy decode steps) and one llama.cpp run (model loaded
+// once in this process and warmed up; same prompt tokens, batch = p, greedy decode), back to
+// back, in alternating order. Other work on a 2-core machine swamps the figures, so before each
+// pair the script waits (up to --max-wait seconds, default 1800) until the machine is idle
+// (>= 85% idle CPU over 1 s), and right after it checks again: a pair followed by a busy second
+// is discarded and run again (at most 3 x r attempts; the count is reported). Printed: each
+// engine's median tok/s and the median of the per-pair ratios hearth / llama.cpp (> 1 = hearth
+// faster).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { benchTokens, closeLlama, llamaRun, openLlama, parseArgs } from './llamacpp.mjs';
+
+function cpuTimes() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+}
+
+async function idleFraction(ms) {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+async function waitQuiet(minIdle, maxWaitS) {
+  const t0 = Date.now();
+  let idle = 0;
+  while ((idle = await idleFraction(1000)) < minIdle && Date.now() - t0 < maxWaitS * 1000) { /* wait */ }
+  return idle;
+}
+
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function hearthRun(o) {
+  const out = execFileSync(o.hearth, ['bench', '-m', o.model, '-p', String(o.nPrompt), '-n', String(o.nGen), '-r', '1',
+    '--threads', String(o.threads), '--seed', String(o.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const j = JSON.parse(out.trim().split('\n').pop());
+  return { prefill: j.prefill_tps[0], decode: j.decode_tps[0], load: j.load_s, kernels: j.kernels, rss: j.peak_rss_mib };
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2), { nPrompt: 512, nGen: 128, reps: 5, threads: 2, seed: 1n, hearth: 'build/hearth', maxWait: 1800 });
+  const h = await openLlama(o);
+  const tokens = benchTokens(o.nPrompt, h.nVocab, o.seed);
+  await llamaRun(h, tokens.slice(0, 32), 4); // warm-up
+  const pairs = [];
+  let discarded = 0;
+  for (let attempt = 0; pairs.length < o.reps && attempt < 3 * o.reps; attempt++) {
+    const r = pairs.length;
+    const idle = await waitQuiet(0.85, o.maxWait);
+    let he, ll;
+    const runLlama = async () => {
+      const x = await llamaRun(h, tokens, o.nGen);
+      return { prefill: o.nPrompt / x.prefillS, decode: x.nDecoded / x.decodeS };
+    };
+    if (attempt % 2 === 0) { he = hearthRun(o); ll = await runLlama(); }
+    else { ll = await runLlama(); he = hearthRun(o); }
+    const after = await idleFraction(1000);
+    const p = { idle, idle_after: after, hearth: he, llama: ll, prefill_ratio: he.prefill / ll.prefill, decode_ratio: he.decode / ll.decode };
+    const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after): prefill hearth ${he.prefill.toFixed(2)} / llama ${ll.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
+      `decode hearth ${he.decode.toFixed(2)} / llama ${ll.decode.toFixed(2)} = ${p.decode_ratio.toFixed(3)}`;
+    if (idle < 0.85 || after < 0.85) {
+      discarded++;
+      console.error(`discarded ${line}`);
+      continue;
+    }
+    pairs.push(p);
+    console.error(`pair ${r + 1}/${o.reps} ${line}`);
+  }
+  if (!pairs.length) throw new Error('the machine never became idle: no pair measured');
+  const res = {
+    model: o.model, threads: o.threads, n_prompt: o.nPrompt, n_gen: o.nGen, pairs: pairs.length, discarded,
+    hearth_kernels: pairs[0].hearth.kernels, hearth_load_s: median(pairs.map((p) => p.hearth.load)), llama_load_s: h.loadS,
+    hearth_peak_rss_mib: Math.max(...pairs.map((p) => p.hearth.rss)),
+    prefill: { hearth: median(pairs.map((p) => p.hearth.prefill)), llama: median(pairs.map((p) => p.llama.prefill)), ratio: median(pairs.map((p) => p.prefill_ratio)) },
+    decode: { hearth: median(pairs.map((p) => p.hearth.decode)), llama: median(pairs.map((p) => p.llama.decode)), ratio: median(pairs.map((p) => p.decode_ratio)) },
+    runs: pairs,
+  };
+  console.log(`model ${o.model}, ${o.threads} threads, prompt ${o.nPrompt}, decode ${o.nGen}, ${pairs.length} pairs, ${discarded} discarded (hearth kernels: ${res.hearth_kernels})`);
+  console.log(`           hearth tok/s   llama.cpp tok/s   hearth/llama (median of pair ratios)`);
+  console.log(`prefill    ${res.prefill.hearth.toFixed(2).padStart(12)}   ${res.prefill.llama.toFixed(2).padStart(15)}   ${res.prefill.ratio.toFixed(3)}`);
+  console.log(`decode     ${res.decode.hearth.toFixed(2).padStart(12)}   ${res.decode.llama.toFixed(2).padStart(15)}   ${res.decode.ratio.toFixed(3)}`);
+  console.log(`load       hearth ${res.hearth_load_s.toFixed(3)} s (mmap), llama.cpp ${res.llama_load_s.toFixed(3)} s; hearth peak RSS ${res.hearth_peak_rss_mib.toFixed(0)} MiB`);
+  if (o.out) writeFileSync(o.out, JSON.stringify(res, null, 2) + '\n');
+  await closeLlama(h);
+}
+
+await main();

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# run_all.sh - makes the random-weight Nemotron-H benchmark files and runs hearth vs llama.cpp on each (results in build/bench/results/).
+#
+#   tools/bench/run_all.sh [REPS=5] [THREADS=2]
+#
+# Files (build/bench/, git-ignored): the 4B shapes (../shared/models/nemotron-3-nano-4b.config.json)
+# and the ~0.5B shapes (tools/bench/nemotron-h-0.5b.config.json), each at q4_0 and q8_0 (seed 0).
+# Each comparison is tools/bench/compare.mjs with -p 512 -n 128 (see docs/BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPS=${1:-5}
+THREADS=${2:-2}
+SHARED=${HEARTH_SHARED:-$(cd .. && pwd)/shared}
+mkdir -p build/bench/results
+make -s build/hearth
+declare -A CONFIG=([nemotron-h-0.5b]=tools/bench/nemotron-h-0.5b.config.json [nemotron-h-4b]=$SHARED/models/nemotron-3-nano-4b.config.json)
+for model in nemotron-h-0.5b nemotron-h-4b; do
+    for type in q4_0 q8_0; do
+        f=build/bench/$model-$type.gguf
+        [ -f "$f" ] || build/hearth convert --random-weights "${CONFIG[$model]}" "$f" --type "$type" --quiet
+        node tools/bench/compare.mjs -m "$f" -p 512 -n 128 -r "$REPS" --threads "$THREADS" \
+            --out "build/bench/results/$model-$type.json" | tee "build/bench/results/$model-$type.txt"
+    done
+done
