@@ -17,8 +17,8 @@ int cmd_bench(int argc, char **argv);
 
 /* Parses "5,17,42" (commas and/or spaces) into a malloc'ed array; false on a malformed list. */
 bool cli_parse_ids(const char *s, int32_t **ids, int *n);
-/* Loads a model or prints the error and returns NULL. */
-hearth_model *cli_load_model(const char *path);
+/* Loads a model (n_threads 0 = all cores) or prints the error and returns NULL. */
+hearth_model *cli_load_model(const char *path, int n_threads);
 /* Reports an error as "hearth <cmd>: message" on stderr; returns 1 for `return cli_fail(...)`. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

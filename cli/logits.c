@@ -31,7 +31,7 @@ int cmd_logits(int argc, char **argv) {
     int32_t *toks = NULL;
     int T = 0;
     if (!cli_parse_ids(tokens_arg, &toks, &T) || T == 0) return cli_fail("logits", "--tokens: expected a list like 5,17,42");
-    hearth_model *m = cli_load_model(model_path);
+    hearth_model *m = cli_load_model(model_path, 0);
     if (!m) {
         free(toks);
         return 1;

@@ -19,7 +19,7 @@ static const command commands[] = {
     {"info", cmd_info, "info MODEL.gguf                     architecture, hyperparameters, tensors"},
     {"logits", cmd_logits, "logits -m MODEL --tokens 1,2,3 --out F.safetensors [--decode] [--generate N]"},
     {"run", cmd_run, "run -m MODEL (-p PROMPT [--raw] | --prompt-tokens 1,2,3 [--print-ids]) [--system S] [-n N]\n"
-                     "             [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--think|--no-think]"},
+                     "             [-t THREADS] [-c CTX] [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--think|--no-think]"},
     {"chat", cmd_chat, "chat -m MODEL [--system S] [sampling options] [--think|--no-think] [--verbose]"},
     {"serve", hearth_cmd_serve, "serve [--port P] [--root DIR]                 the chat app and model files over HTTP"},
     {"tokenize", cmd_tokenize, "tokenize (-m MODEL | --tokenizer tokenizer.json) (TEXT | --text-file F | --decode 1,2,3)"},
@@ -77,10 +77,11 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
     return 1;
 }
 
-hearth_model *cli_load_model(const char *path) {
+hearth_model *cli_load_model(const char *path, int n_threads) {
     hearth_model *m = NULL;
     char err[600];
     hearth_model_params p = hearth_model_default_params();
+    p.n_threads = n_threads;
     if (hearth_model_load(path, &p, &m, err, sizeof err) != HEARTH_OK) {
         fprintf(stderr, "hearth: cannot load model: %s\n", err);
         return NULL;

@@ -10,7 +10,7 @@ typedef struct {
     const char *model, *prompt, *system, *prompt_tokens;
     bool print_ids, verbose, raw;
     int think; /* -1 template default, 0 off, 1 on */
-    int n_ctx;
+    int n_ctx, n_threads;
     uint64_t seed;
     hearth_gen_params gen;
 } run_opts;
@@ -31,6 +31,7 @@ static bool parse_opts(const char *cmd, int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "--prompt-tokens")) { if (!(o->prompt_tokens = VAL())) return false; }
         else if (!strcmp(a, "-n") || !strcmp(a, "--max-tokens")) { if (!VAL()) return false; o->gen.max_tokens = atoi(v); }
         else if (!strcmp(a, "-c") || !strcmp(a, "--ctx")) { if (!VAL()) return false; o->n_ctx = atoi(v); }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (!VAL()) return false; o->n_threads = atoi(v); }
         else if (!strcmp(a, "--temp")) { if (!VAL()) return false; o->gen.temperature = strtof(v, NULL); }
         else if (!strcmp(a, "--top-k")) { if (!VAL()) return false; o->gen.top_k = atoi(v); }
         else if (!strcmp(a, "--top-p")) { if (!VAL()) return false; o->gen.top_p = strtof(v, NULL); }
@@ -101,7 +102,7 @@ int cmd_run(int argc, char **argv) {
     run_opts o;
     if (!parse_opts("run", argc, argv, &o)) return 1;
     if (!o.prompt == !o.prompt_tokens) return cli_fail("run", "give exactly one of -p PROMPT and --prompt-tokens 1,2,3");
-    hearth_model *m = cli_load_model(o.model);
+    hearth_model *m = cli_load_model(o.model, o.n_threads);
     if (!m) return 1;
     hearth_session *s = open_session("run", m, &o);
     int rc = 1, n = 0;
@@ -203,7 +204,7 @@ static bool push(history *h, const char *role, const char *text, size_t len) {
 int cmd_chat(int argc, char **argv) {
     run_opts o;
     if (!parse_opts("chat", argc, argv, &o)) return 1;
-    hearth_model *m = cli_load_model(o.model);
+    hearth_model *m = cli_load_model(o.model, o.n_threads);
     if (!m) return 1;
     hearth_session *s = open_session("chat", m, &o);
     history h = {0};

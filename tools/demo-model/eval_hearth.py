@@ -38,7 +38,7 @@ def main():
             todo.append(r)
 
     def run(r):
-        cmd = [a.hearth, "run", "-m", a.model, "--raw", "-p", r["prompt"], "--temp", "0", "-n", str(MAX_NEW[r["mode"]])]
+        cmd = [a.hearth, "run", "-m", a.model, "--raw", "-p", r["prompt"], "--temp", "0", "-n", str(MAX_NEW[r["mode"]]), "-t", "1"]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
             raise RuntimeError(f"{r['id']}: {res.stderr}")
