@@ -20,7 +20,7 @@ ASAN_FLAGS := -O1 -g -std=c11 -fsanitize=address,undefined -fno-omit-frame-point
 
 .PHONY: all help deps test debug clean demo asan wasm wasm-fake
 
-all: $(BUILD)/hearth $(TEST_BIN)
+all: $(BUILD)/hearth $(TEST_BIN) $(BUILD)/tests/gpu_plan
 
 help:
 	@echo "make          build build/hearth and the test programs"
@@ -52,6 +52,14 @@ $(BUILD)/hearth: $(CLI_OBJ) $(LIB)
 $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# WebGPU: the WGSL kernels embedded as C strings, and the native helper the Node WebGPU tests drive.
+$(BUILD)/gen/hg_wgsl.c: $(wildcard web/gpu/kernels/*.wgsl) tools/gpu/embed_wgsl.sh
+	@mkdir -p $(dir $@)
+	bash tools/gpu/embed_wgsl.sh $@
+$(BUILD)/tests/gpu_plan: $(wildcard tests/webgpu/*.c tests/webgpu/*.h src/webgpu/*.c src/webgpu/*.h) $(BUILD)/gen/hg_wgsl.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/webgpu $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
 
 deps:
 	@bash tools/deps.sh

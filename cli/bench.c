@@ -45,19 +45,29 @@ static double peak_rss_mib(void) {
     return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
 }
 
-/* One run: prefill n_prompt tokens, then n_gen greedy decode steps. Seconds into *tp, *td. */
+/* CPU seconds (user + system) this process has used. */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* One run: prefill n_prompt tokens, then n_gen greedy decode steps. Wall seconds into *tp, *td;
+ * CPU seconds of the process during each phase into *cp, *cd. */
 static hearth_status run_once(hearth_session *s, const int32_t *prompt, int n_prompt, int n_gen, float *logits, int V,
-                              double *tp, double *td) {
+                              double *tp, double *td, double *cp, double *cd) {
     hearth_session_reset(s);
-    double t0 = hu_now();
+    const double c0 = cpu_seconds(), t0 = hu_now();
     hearth_status st = hearth_session_eval(s, prompt, n_prompt, logits, HEARTH_LOGITS_LAST);
-    double t1 = hu_now();
+    const double c1 = cpu_seconds(), t1 = hu_now();
     for (int i = 0; st == HEARTH_OK && i < n_gen; i++) {
         int32_t tok = argmax(logits, V);
         st = hearth_session_eval(s, &tok, 1, logits, HEARTH_LOGITS_LAST);
     }
     *tp = t1 - t0;
     *td = hu_now() - t1;
+    *cp = c1 - c0;
+    *cd = cpu_seconds() - c1;
     return st;
 }
 
@@ -101,8 +111,10 @@ int cmd_bench(int argc, char **argv) {
     int32_t *prompt = malloc(sizeof(int32_t) * (size_t)o.n_prompt);
     float *logits = malloc(sizeof(float) * (size_t)V);
     double *tp = calloc((size_t)o.reps, sizeof(double)), *td = calloc((size_t)o.reps, sizeof(double));
+    double *up = calloc((size_t)o.reps, sizeof(double)), *ud = calloc((size_t)o.reps, sizeof(double));
+    const int nth = o.threads > 0 ? o.threads : htp_cpu_count();
     int rc = 0;
-    if (!prompt || !logits || !tp || !td) {
+    if (!prompt || !logits || !tp || !td || !up || !ud) {
         rc = cli_fail("bench", "out of memory");
         goto done;
     }
@@ -113,24 +125,29 @@ int cmd_bench(int argc, char **argv) {
     }
     /* the first run touches every mapped weight page: a short warm-up run keeps it out of the figures */
     if (o.warmup) {
-        double a, b;
-        if (run_once(s, prompt, o.n_prompt < 32 ? o.n_prompt : 32, o.n_gen < 4 ? o.n_gen : 4, logits, V, &a, &b) != HEARTH_OK) {
+        double a, b, c, d;
+        if (run_once(s, prompt, o.n_prompt < 32 ? o.n_prompt : 32, o.n_gen < 4 ? o.n_gen : 4, logits, V, &a, &b, &c, &d) != HEARTH_OK) {
             rc = cli_fail("bench", "warm-up failed: %s", hearth_session_error(s));
             goto done;
         }
     }
     for (int r = 0; r < o.reps; r++) {
-        if (run_once(s, prompt, o.n_prompt, o.n_gen, logits, V, &tp[r], &td[r]) != HEARTH_OK) {
+        double cp, cd;
+        if (run_once(s, prompt, o.n_prompt, o.n_gen, logits, V, &tp[r], &td[r], &cp, &cd) != HEARTH_OK) {
             rc = cli_fail("bench", "run %d failed: %s", r + 1, hearth_session_error(s));
             goto done;
         }
+        /* CPU utilisation: 1 = every thread busy the whole time (the pool spins while it waits),
+         * less when other processes took the cores */
+        up[r] = cp / (tp[r] * nth);
+        ud[r] = o.n_gen ? cd / (td[r] * nth) : 0;
         tp[r] = o.n_prompt / tp[r];
         td[r] = o.n_gen ? o.n_gen / td[r] : 0;
         if (!o.json)
-            fprintf(stderr, "run %d/%d: prefill %.2f tok/s, decode %.2f tok/s\n", r + 1, o.reps, tp[r], td[r]);
+            fprintf(stderr, "run %d/%d: prefill %.2f tok/s, decode %.2f tok/s (cpu utilisation %.2f, %.2f)\n", r + 1, o.reps,
+                    tp[r], td[r], up[r], ud[r]);
     }
     const double mp_ = median(tp, o.reps), md = median(td, o.reps), rss = peak_rss_mib();
-    const int nth = o.threads > 0 ? o.threads : htp_cpu_count();
     hk_kernels kt;
     const char *kname = hk_pick(&kt)->name;
     if (o.json) {
@@ -140,6 +157,10 @@ int cmd_bench(int argc, char **argv) {
         for (int r = 0; r < o.reps; r++) printf("%s%.4f", r ? "," : "", tp[r]);
         printf("],\"decode_tps\":[");
         for (int r = 0; r < o.reps; r++) printf("%s%.4f", r ? "," : "", td[r]);
+        printf("],\"prefill_cpu_util\":[");
+        for (int r = 0; r < o.reps; r++) printf("%s%.3f", r ? "," : "", up[r]);
+        printf("],\"decode_cpu_util\":[");
+        for (int r = 0; r < o.reps; r++) printf("%s%.3f", r ? "," : "", ud[r]);
         printf("],\"prefill_tps_median\":%.4f,\"decode_tps_median\":%.4f,\"peak_rss_mib\":%.1f}\n", mp_, md, rss);
     } else {
         printf("model      %s (%s)\n", o.model, hearth_model_arch(m));
@@ -154,6 +175,8 @@ done:
     free(logits);
     free(tp);
     free(td);
+    free(up);
+    free(ud);
     hearth_session_free(s);
     hearth_model_free(m);
     return rc;

@@ -2,7 +2,7 @@
  *
  * Input: template source, then (after a NUL) the render context as JSON, e.g.
  * {"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true}. Without a
- * NUL, or when the JSON does not parse, a fixed two-turn conversation is used. */
+ * NUL, or when the JSON does not parse or is not an object, a fixed conversation is used. */
 #include "chat.h"
 #include "fuzz_common.h"
 
@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_value *ctx = b ? json_parse((const char *)ctx_text, b, &e) : NULL;
     char *out = NULL;
     size_t len = 0;
-    hearth_status st = hc_render(t, ctx ? ctx : default_ctx, &out, &len, &e);
+    const json_value *vars = ctx && ctx->type == JSON_OBJECT ? ctx : default_ctx; /* hc_render takes an object */
+    hearth_status st = hc_render(t, vars, &out, &len, &e);
     if (st == HEARTH_OK) {
         FUZZ_ASSERT(out && out[len] == 0, "output not NUL-terminated");
         FUZZ_ASSERT(len <= ((size_t)64 << 20), "output of %zu bytes exceeds the 64 MiB bound", len);

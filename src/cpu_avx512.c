@@ -24,7 +24,8 @@ enum {
     ROWS = 16,   /* rows per vector */
     KCHUNK = 64, /* blocks transposed at a time in prefill: 64 x 576 bytes = 36 KiB */
     TSUPER = 64, /* tokens whose sums stay in the accumulator buffer */
-    TGROUP = 8   /* tokens per inner loop (8 accumulators) */
+    TGROUP = 8,  /* tokens per inner loop (8 accumulators) */
+    PREFETCH = 192 /* decode: bytes ahead of the current block that each row prefetches */
 };
 
 /* One block of 16 rows, ready for vpdpbusd: w[j] lane i = the 4 unsigned weight bytes of row i
@@ -58,11 +59,13 @@ static ALWAYS_INLINE void transpose16x16(const uint8_t *const p[16], __m512i out
     out[3] = _mm512_unpackhi_epi64(t2, t3);
 }
 
-/* Block at byte offset `off` of the 16 rows (row k at rows[k] = rows[0] + vidx[k]). */
-static ALWAYS_INLINE void load_block(const uint8_t *const rows[16], __m512i vidx, size_t off, const bool q4, blk16 *o) {
+/* Block at byte offset `off` of 16 rows: row k at w0 + k*rb, or at rows[k] when rows is not NULL
+ * (a short last group); vidx[k] = row k's offset from row 0. */
+static ALWAYS_INLINE void load_block(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx, size_t off,
+                                     const bool q4, blk16 *o) {
     const uint8_t *p[16];
     #pragma GCC unroll 16
-    for (int k = 0; k < 16; k++) p[k] = rows[k] + off + 2;
+    for (int k = 0; k < 16; k++) p[k] = (rows ? rows[k] : w0 + (size_t)k * rb) + off + 2;
     __m512i D[4];
     transpose16x16(p, D);
     if (q4) {
@@ -83,7 +86,7 @@ static ALWAYS_INLINE void load_block(const uint8_t *const rows[16], __m512i vidx
         for (int j = 0; j < 4; j++) o->w[4 + j] = _mm512_xor_si512(D[j], bias);
     }
     /* the f16 scale: the low half of the 4 bytes at each row's block start */
-    const __m512i g = _mm512_i32gather_epi32(vidx, (const void *)(rows[0] + off), 1);
+    const __m512i g = _mm512_i32gather_epi32(vidx, (const void *)(w0 + off), 1);
     o->dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
 }
 
@@ -118,32 +121,52 @@ static ALWAYS_INLINE void store_rows(float *y, __m512 v, int m) {
     _mm512_mask_storeu_ps(y, (__mmask16)((1u << m) - 1u), v);
 }
 
+/* Decode: each block of the 16 rows is transposed and used at once; the rows' coming lines are
+ * prefetched (16 interleaved short streams are more than the hardware prefetchers follow). */
+static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx,
+                                       const hk_q8act *x, int nt, const bool q4, __m512 acc[TGROUP]) {
+    const size_t bb = q4 ? 18 : 34;
+    const float corr = q4 ? 8.0f : 128.0f;
+    const int nb = x->nb;
+    for (int b = 0; b < nb; b++) {
+        const size_t off = (size_t)b * bb;
+        if (!q4 || (b & 1) == 0) { /* about one prefetch per row per 64-byte line */
+            #pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                _mm_prefetch((const char *)((rows ? rows[k] : w0 + (size_t)k * rb) + off + PREFETCH), _MM_HINT_T0);
+        }
+        blk16 blk;
+        load_block(w0, rb, rows, vidx, off, q4, &blk);
+        if (nt == 2)
+            tile(&blk, x, (size_t)b, nb, 2, corr, acc);
+        else
+            tile(&blk, x, (size_t)b, nb, 1, corr, acc);
+    }
+}
+
 static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys, const bool q4) {
     const size_t bb = q4 ? 18 : 34;
     const float corr = q4 ? 8.0f : 128.0f;
     const int nb = x->nb;
     for (int r0 = 0; r0 < nr; r0 += ROWS) {
         const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
+        const uint8_t *w0 = w + (size_t)r0 * rb;
         const uint8_t *rows[16];
         int32_t idx[16];
         #pragma GCC unroll 16
         for (int k = 0; k < 16; k++) {
             const int kc = k < m ? k : m - 1; /* a short last group repeats its last row */
-            rows[k] = w + (size_t)(r0 + kc) * rb;
+            rows[k] = w0 + (size_t)kc * rb;
             idx[k] = (int32_t)((size_t)kc * rb);
         }
         const __m512i vidx = _mm512_loadu_si512(idx);
+        const uint8_t *const *rp = m == ROWS ? NULL : rows; /* full groups: uniform stride */
         if (nt <= 2) {
-            /* decode: transpose each block once and use it at once */
             __m512 acc[TGROUP] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int b = 0; b < nb; b++) {
-                blk16 blk;
-                load_block(rows, vidx, (size_t)b * bb, q4, &blk);
-                if (nt == 2)
-                    tile(&blk, x, (size_t)b, nb, 2, corr, acc);
-                else
-                    tile(&blk, x, (size_t)b, nb, 1, corr, acc);
-            }
+            if (rp)
+                decode_group(w0, rb, rp, vidx, x, nt, q4, acc);
+            else
+                decode_group(w0, rb, NULL, vidx, x, nt, q4, acc);
             for (int j = 0; j < nt; j++) store_rows(y + (size_t)j * ys + r0, acc[j], m);
             continue;
         }
@@ -155,7 +178,10 @@ static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int n
             for (int kb = 0; kb < nb; kb += KCHUNK) {
                 const int nk = nb - kb < KCHUNK ? nb - kb : KCHUNK;
                 blk16 buf[KCHUNK];
-                for (int i = 0; i < nk; i++) load_block(rows, vidx, (size_t)(kb + i) * bb, q4, &buf[i]);
+                if (rp)
+                    for (int i = 0; i < nk; i++) load_block(w0, rb, rp, vidx, (size_t)(kb + i) * bb, q4, &buf[i]);
+                else
+                    for (int i = 0; i < nk; i++) load_block(w0, rb, NULL, vidx, (size_t)(kb + i) * bb, q4, &buf[i]);
                 for (int t0 = 0; t0 < nts; t0 += TGROUP) {
                     __m512 *a = accs + t0;
                     switch (nts - t0 < TGROUP ? nts - t0 : TGROUP) {

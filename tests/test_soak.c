@@ -68,7 +68,8 @@ static int generate(hearth_session *s, int32_t *ids, int max) {
 
 int main(void) {
     const int N_GEN = getenv("HEARTH_SOAK_TOKENS") ? atoi(getenv("HEARTH_SOAK_TOKENS")) : N_GEN_DEFAULT;
-    const int N_CTX = ((N_GEN + 480) + 255) / 256 * 256; /* room for the prompt and the continuation */
+    int N_CTX = ((N_GEN + 480) + 255) / 256 * 256; /* room for the prompt and the continuation */
+    if (getenv("HEARTH_SOAK_CTX") && atoi(getenv("HEARTH_SOAK_CTX")) > N_CTX) N_CTX = atoi(getenv("HEARTH_SOAK_CTX"));
     const int threads = getenv("HEARTH_SOAK_THREADS") ? atoi(getenv("HEARTH_SOAK_THREADS")) : 1;
     if (N_GEN < 1000) {
         CHECK(0, "HEARTH_SOAK_TOKENS=%d: at least 1,000 (the warm-up)", N_GEN);

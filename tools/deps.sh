@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # library, the wasm toolchain, the browser for the e2e tests, Node and npm (a Node that ships its
 # own npm, as NodeSource's does, counts: then Debian's npm is not installed).
 NEEDS=(cc:build-essential make:build-essential /usr/include/microhttpd.h:libmicrohttpd-dev emcc:emscripten
-       chromium:chromium node:nodejs npm:npm)
+       chromium:chromium node:nodejs npm:npm /usr/lib/x86_64-linux-gnu/libvulkan.so.1:libvulkan1
+       /usr/share/unicode/NormalizationTest.txt.bz2:unicode-data bzcat:bzip2 clang-14:clang-14)
 missing=()
 for need in "${NEEDS[@]}"; do
     what=${need%%:*} pkg=${need#*:}

@@ -56,16 +56,16 @@ export class Client {
 }
 
 // The engine in a module Web Worker (browsers). A worker that dies sends nothing, so the worker
-// holds a Web Lock named for it (worker.js) and this side queues for the same lock once the
+// holds a Web Lock named for it (worker.js; the name goes in the first message, not the URL, which
+// a service worker may answer from a cached copy) and this side queues for the same lock once the
 // worker says it holds it: the lock is granted exactly when the worker is gone. A worker killed
 // mid-reply (out of memory, a crash, the browser reclaiming it) thus fails its requests with
 // code 'worker' at once instead of leaving them waiting forever.
 export function workerTransport(client, workerUrl) {
-  const url = new URL(workerUrl);
   const locks = typeof navigator !== 'undefined' && navigator.locks && typeof crypto !== 'undefined' && crypto.randomUUID ? navigator.locks : null;
   const lock = locks ? `hearth-worker-${crypto.randomUUID()}` : null;
-  if (lock) url.searchParams.set('lock', lock);
-  const w = new Worker(url, { type: 'module' });
+  const w = new Worker(workerUrl, { type: 'module' });
+  if (lock) w.postMessage({ type: 'watch', lock }); // first message: the worker takes the lock
   let closed = false;
   const lost = (why) => client.died(new HearthError('worker', `The engine stopped unexpectedly (${why}).`));
   w.onmessage = (e) => {

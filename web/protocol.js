@@ -15,13 +15,14 @@
 //   session-save    {key, meta}                  replies {bytes}
 //   session-restore {key}                        replies {meta | null, restored: bool}
 //   session-reset   {}                           replies {}
+//   watch           {lock} (no id, worker only)  the worker holds that Web Lock for its life (client.js)
 // host -> page
 //   progress        {phase: 'download'|'verify'|'copy'|'init', loaded, total, bytesPerSecond, secondsLeft, fromCache}
 //   ready           {model: {key, arch, nVocab, nCtxTrain, size, fromCache, build, threads}}
 //   token           {text, token}
 //   done            {text, finishReason: 'stop'|'length'|'abort', usage}
 //   error           {error: {code, message}}
-//   alive           (no id) the worker holds its life lock; the page may watch it (client.js)
+//   alive           (no id) the worker holds the lock named by `watch`
 
 export const REQUESTS = new Set([
   'load', 'generate', 'interrupt', 'cache-list', 'cache-delete', 'stats',

@@ -47,7 +47,9 @@ self.addEventListener('fetch', (event) => {
       return resp;
     } catch (e) {
       const hit = await cache.match(event.request, { ignoreSearch: true });
-      if (hit) return hit;
+      // Re-wrapped without its URL: a worker script keeps the URL it was asked for (with its query,
+      // e.g. worker.js?store=cache), not the one the cached copy was fetched with.
+      if (hit) return new Response(hit.body, { status: hit.status, statusText: hit.statusText, headers: hit.headers });
       throw e;
     }
   })());

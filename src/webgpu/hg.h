@@ -145,8 +145,9 @@ static inline uint64_t hg_q8_bytes(int T, int n) { return (uint64_t)T * (uint64_
 void hg_op_embed(hg_ctx *g, const hg_weight *table, hg_ref tokens, uint32_t tok_off, int T, hg_view out);
 /* out[t] = w * x[t] / sqrt(mean(x[t]^2) + eps), n values, T rows. */
 void hg_op_rmsnorm(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, hg_view out);
-/* RMSNorm into out->x (as hg_op_rmsnorm), fused with the Q8 copy when out->q8 is large enough
- * (out->q8_ready is then set): the next quantised matmuls need no quantisation dispatch. */
+/* RMSNorm into out->x (as hg_op_rmsnorm), fused with the Q8 copy when out->q8 is large enough and
+ * x's offset and stride are multiples of 4 (out->q8_ready is then set): the next quantised
+ * matmuls need no quantisation dispatch. */
 void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, hg_act *out);
 /* x's Q8 copy (quant_act.wgsl); hg_op_matmul calls it when a quantised weight needs it. */
 void hg_op_quant(hg_ctx *g, hg_act *x);
@@ -189,8 +190,13 @@ void hg_op_attn_prep(hg_ctx *g, const hg_attn_shape *a, int T, int p0, hg_ref qk
                      hg_ref vc);
 /* RoPE table [n_pos][hd/2][cos, sin] of pos * base^(-2i/hd), computed as src/ops.c hop_rope does. */
 void hg_rope_table(float *out, int n_pos, int hd, float base);
-/* Causal attention of T queries at p0.. (q from a view with row stride) into out[T][nh*hd]. */
-void hg_op_attention(hg_ctx *g, const hg_attn_shape *a, int T, int p0, hg_view q, hg_ref kc, hg_ref vc, hg_view out);
+/* Causal attention of T queries at p0.. (q from a view with row stride) into out[T][nh*hd]. With
+ * T <= 8 and `part` large enough (hg_attn_part_bytes) it splits over the keys in two dispatches
+ * (decode: many workgroups instead of one per head); else one dispatch. */
+void hg_op_attention(hg_ctx *g, const hg_attn_shape *a, int T, int p0, hg_view q, hg_ref kc, hg_ref vc, hg_ref part,
+                     hg_view out);
+/* Scratch bytes of the split attention for up to T queries over n_ctx positions. */
+uint64_t hg_attn_part_bytes(int T, int n_ctx, int nh, int hd);
 
 /* Sampling parameters for the GPU sampler. */
 typedef struct {

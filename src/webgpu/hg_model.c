@@ -37,6 +37,7 @@ struct hg_model {
     hg_ref tokens, hist, x, u, proj, aux, y, gout, dtl, sl, logits, cand_a, cand_b, bits;
     hg_ref q8; /* Q8 copy of the current matmul input */
     hg_ref no_q8; /* a zero-size scratch: an act that needs no Q8 copy */
+    hg_ref attn_part; /* split attention's partial sums */
     bool q8_head;
     uint32_t w_proj, w_aux;
     hg_ssm_shape ssm;
@@ -226,9 +227,16 @@ hearth_status hg_model_new(const hearth_model *m, const hg_device *dev, const hg
     {
         uint64_t n_in = umax(umax(E, qd), (uint64_t)hp->n_ff);
         if (hp->arch == HM_ARCH_NEMOTRON_H) n_in = umax(n_in, (uint64_t)hp->ssm_d_inner);
-        gm->q8 = hg_buffer(gm->g, hg_q8_bytes((int)Tm, (int)n_in + 31), "q8 activations");
+        gm->q8 = hg_buffer(gm->g, hg_q8_bytes((int)Tm, (int)((n_in + 31) / 32 * 32)), "q8 activations");
     }
     gm->no_q8 = (hg_ref){0, 0, 0};
+    /* split attention's partial sums: for up to 8 queries, or 1 when that is too big to bind, or none */
+    gm->attn_part = hg_dummy(gm->g);
+    if (hp->n_head_kv) {
+        uint64_t part = hg_attn_part_bytes(o.max_batch, o.n_ctx, hp->n_head, hp->head_dim);
+        if (part > gm->g->dev.max_binding) part = hg_attn_part_bytes(1, o.n_ctx, hp->n_head, hp->head_dim);
+        if (part <= gm->g->dev.max_binding) gm->attn_part = hg_buffer(gm->g, part, "attention parts");
+    }
     gm->tokens = hg_buffer(gm->g, 4 * Tm, "tokens");
     gm->hist = hg_buffer(gm->g, 4 * ((uint64_t)o.n_ctx + 1), "history");
     gm->x = hg_buffer(gm->g, 4 * Tm * E, "x");
@@ -322,7 +330,7 @@ static void attention_block(hg_model *gm, const gpu_layer *G, hg_act *u, int T, 
         hg_op_matmul(g, &G->wv, u, hg_v(gm->proj, qd + kvd, S), HG_EPI_STORE);
     }
     hg_op_attn_prep(g, &G->attn, T, p0, gm->proj, G->attn_aux, gm->rope, G->kc, G->vc);
-    hg_op_attention(g, &G->attn, T, p0, hg_v(gm->proj, 0, S), G->kc, G->vc, hg_v(gm->aux, 0, qd));
+    hg_op_attention(g, &G->attn, T, p0, hg_v(gm->proj, 0, S), G->kc, G->vc, gm->attn_part, hg_v(gm->aux, 0, qd));
     hg_act a = hg_act_of(hg_v(gm->aux, 0, qd), T, (int)qd, gm->q8);
     hg_op_matmul(g, &G->wo, &a, hg_v(gm->x, 0, E), HG_EPI_ADD);
 }

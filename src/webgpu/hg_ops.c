@@ -63,7 +63,8 @@ void hg_op_rmsnorm(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, hg_v
 }
 
 void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, hg_act *out) {
-    if (n % 32 || out->q8.size < hg_q8_bytes(T, n)) {
+    /* rmsnorm_q8.wgsl reads x by 16 bytes */
+    if (n % 32 || out->q8.size < hg_q8_bytes(T, n) || x.off % 4 || x.stride % 4) {
         hg_op_rmsnorm(g, x, w, n, T, eps, out->x);
         out->q8_ready = false;
         return;
@@ -81,7 +82,7 @@ void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, 
     hg_bind(&d, w);
     hg_bind(&d, out->x.ref);
     hg_bind(&d, out->q8);
-    hg_dispatch(g, &d, (uint32_t)T, 1, 1);
+    hg_dispatch(g, &d, (uint32_t)T, cdiv((uint64_t)n, 64), 1); /* (row, 64 values) */
     out->q8_ready = true;
 }
 
@@ -96,7 +97,9 @@ void hg_op_quant(hg_ctx *g, hg_act *x) {
     hg_pu(&d, x->x.stride);
     hg_bind(&d, x->x.ref);
     hg_bind(&d, x->q8);
-    hg_dispatch(g, &d, cdiv((uint64_t)x->T * nb, 64), 1, 1);
+    uint32_t wx, wy;
+    split_wg(g, cdiv((uint64_t)x->T * nb, 2), &wx, &wy); /* two blocks per workgroup */
+    hg_dispatch(g, &d, wx, wy, 1);
     x->q8_ready = true;
 }
 
@@ -114,7 +117,7 @@ void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilog
     for (int i = 0; i < w->n_parts; i++) {
         const int64_t rows = w->part[i].rows;
         uint32_t wx, wy;
-        if (vec) split_wg(g, cdiv((uint64_t)rows, 2), &wx, &wy); /* matvec.wgsl: 2 rows per workgroup */
+        if (vec) split_wg(g, (uint32_t)rows, &wx, &wy); /* matvec.wgsl: one row per workgroup */
         else {
             wx = cdiv((uint64_t)rows, 32); /* matmul.wgsl: 32 rows x 32 tokens */
             wy = cdiv((uint64_t)T, 32);
@@ -167,8 +170,7 @@ void hg_op_ssm(hg_ctx *g, const hg_ssm_shape *s, int T, int chunk, hg_view xc, h
         hg_bind(&d, hv);
         hg_bind(&d, state);
         hg_bind(&d, y.ref);
-        split_wg(g, cdiv((uint64_t)H * P, 64), &wx, &wy);
-        hg_dispatch(g, &d, wx, wy, 1);
+        hg_dispatch(g, &d, cdiv(P, 8), H, 1); /* (8 channels, head) */
         return;
     }
     const uint32_t Q = (uint32_t)(chunk > 64 ? 64 : chunk), nc = cdiv((uint64_t)T, Q);
@@ -242,7 +244,7 @@ void hg_op_gated_norm_act(hg_ctx *g, hg_view y, hg_view z, hg_ref w, int n, int 
     hg_bind(&d, w);
     hg_bind(&d, out->x.ref);
     hg_bind(&d, out->q8);
-    hg_dispatch(g, &d, (uint32_t)G, (uint32_t)T, 1);
+    hg_dispatch(g, &d, (uint32_t)G, (uint32_t)T, cdiv((uint64_t)(n / G), 64)); /* (group, token, 64 values) */
     out->q8_ready = true;
 }
 
@@ -273,12 +275,43 @@ void hg_rope_table(float *out, int n_pos, int hd, float base) {
         }
 }
 
-void hg_op_attention(hg_ctx *g, const hg_attn_shape *a, int T, int p0, hg_view q, hg_ref kc, hg_ref vc, hg_view out) {
+#define HG_ATTN_CHUNK 64 /* keys per attn_split.wgsl workgroup */
+#define HG_ATTN_SPLIT_T 8 /* queries up to which attention splits over keys */
+
+uint64_t hg_attn_part_bytes(int T, int n_ctx, int nh, int hd) {
+    if (T > HG_ATTN_SPLIT_T) T = HG_ATTN_SPLIT_T;
+    return 4ull * (uint64_t)T * (uint64_t)nh * cdiv((uint64_t)n_ctx, HG_ATTN_CHUNK) * (uint64_t)(hd + 2);
+}
+
+void hg_op_attention(hg_ctx *g, const hg_attn_shape *a, int T, int p0, hg_view q, hg_ref kc, hg_ref vc, hg_ref part,
+                     hg_view out) {
+    const uint32_t n_chunks = cdiv((uint64_t)p0 + (uint64_t)T, HG_ATTN_CHUNK);
+    const uint64_t need = 4ull * (uint64_t)T * (uint64_t)a->nh * n_chunks * (uint64_t)(a->hd + 2);
+    const float scale = 1.0f / sqrtf((float)a->hd);
+    if (T <= HG_ATTN_SPLIT_T && part.size >= need && a->hd % 4 == 0) { /* attn_split.wgsl reads keys by 4 */
+        hg_disp d = hg_disp_new(hg_kernel(g, "attn_split", NULL));
+        const uint32_t v[9] = {(uint32_t)T, (uint32_t)p0, (uint32_t)a->nh, (uint32_t)a->nkv, (uint32_t)a->hd,
+                               q.off, q.stride, (uint32_t)(a->nkv * a->hd), n_chunks};
+        for (int i = 0; i < 9; i++) hg_pu(&d, v[i]);
+        hg_pf(&d, scale);
+        hg_bind(&d, q.ref);
+        hg_bind(&d, kc);
+        hg_bind(&d, vc);
+        hg_bind(&d, part);
+        hg_dispatch(g, &d, (uint32_t)a->nh, n_chunks, (uint32_t)T);
+        hg_disp m = hg_disp_new(hg_kernel(g, "attn_merge", NULL));
+        const uint32_t w[7] = {(uint32_t)T, (uint32_t)p0, (uint32_t)a->nh, (uint32_t)a->hd, n_chunks, out.off, out.stride};
+        for (int i = 0; i < 7; i++) hg_pu(&m, w[i]);
+        hg_bind(&m, part);
+        hg_bind(&m, out.ref);
+        hg_dispatch(g, &m, (uint32_t)a->nh, (uint32_t)T, 1);
+        return;
+    }
     hg_disp d = hg_disp_new(hg_kernel(g, "attention", NULL));
     const uint32_t v[10] = {(uint32_t)T, (uint32_t)p0, (uint32_t)a->nh, (uint32_t)a->nkv, (uint32_t)a->hd,
                             q.off, q.stride, (uint32_t)(a->nkv * a->hd), out.off, out.stride};
     for (int i = 0; i < 10; i++) hg_pu(&d, v[i]);
-    hg_pf(&d, 1.0f / sqrtf((float)a->hd));
+    hg_pf(&d, scale);
     hg_bind(&d, q.ref);
     hg_bind(&d, kc);
     hg_bind(&d, vc);

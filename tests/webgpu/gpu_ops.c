@@ -230,9 +230,9 @@ static void case_rmsnorm(suite *s, int n, int T) {
 }
 
 /* rmsnorm fused with the Q8 copy of its output. */
-static void case_rmsnorm_q8(suite *s, int n, int T) {
-    begin(s, "rmsnorm_q8 n=%d T=%d", n, T);
-    const uint32_t xs = (uint32_t)n + 7;
+static void case_rmsnorm_q8(suite *s, int n, int T, int pad) {
+    begin(s, "rmsnorm_q8 n=%d T=%d row stride n+%d%s", n, T, pad, pad % 4 ? " (unfused)" : "");
+    const uint32_t xs = (uint32_t)(n + pad);
     float *x = rand_vec(s, (size_t)T * xs, 2.0f), *w = rand_vec(s, (size_t)n, 1.0f);
     hg_ref xb = hg_buffer_data(s->g, x, 4ull * T * xs, "x");
     hg_ref wb = hg_place_data(s->g, w, 4ull * (uint64_t)n);
@@ -241,6 +241,7 @@ static void case_rmsnorm_q8(suite *s, int n, int T) {
     plan_done(s);
     hg_act a = hg_act_of(hg_v(ob, 0, (uint32_t)n), T, n, q8);
     hg_op_rmsnorm_act(s->g, hg_v(xb, 0, xs), wb, n, T, 1e-5f, &a);
+    if (!a.q8_ready) hg_op_quant(s->g, &a);
     float *ref = malloc(sizeof(float) * (size_t)T * n);
     for (int t = 0; t < T; t++) hop_rmsnorm_ref(ref + (size_t)t * n, x + (size_t)t * xs, w, n, 1e-5f);
     expect_f32(s, ob, 0, ref, T * n, 1e-5);
@@ -467,7 +468,8 @@ static void to_gpu_state(const float *cpu, float *gpu, int H, int P, int N) {
 }
 
 static void case_ssm(suite *s, int H, int P, int G, int N, int T, int chunk) {
-    begin(s, "ssm H=%d P=%d G=%d N=%d T=%d %s%d", H, P, G, N, T, chunk > 1 && T > 1 ? "chunk=" : "recurrence", chunk > 1 && T > 1 ? chunk : 0);
+    if (chunk > 1 && T > 1) begin(s, "ssm H=%d P=%d G=%d N=%d T=%d chunked scan, chunk=%d", H, P, G, N, T, chunk);
+    else begin(s, "ssm H=%d P=%d G=%d N=%d T=%d recurrence", H, P, G, N, T);
     const int DI = H * P, CD = DI + 2 * G * N, IN = DI + CD + H;
     const hg_ssm_shape sh = {H, P, G, N, DI};
     /* xc rows [x | B | C] (post-conv), proj rows [z | xBC | dt] */
@@ -538,8 +540,8 @@ static void case_gated_norm(suite *s, int n, int G, int T) {
  * holding p0 earlier rows. Checks q after prep (written in place; the k|v columns stay as they
  * were), both caches, and the attention output. */
 static void case_attention(suite *s, const char *label, int nh, int nkv, int hd, int rope, bool bias, bool qk_norm, int p0,
-                           int T) {
-    begin(s, "attention %s nh=%d nkv=%d hd=%d p0=%d T=%d", label, nh, nkv, hd, p0, T);
+                           int T, bool split) {
+    begin(s, "attention %s nh=%d nkv=%d hd=%d p0=%d T=%d%s", label, nh, nkv, hd, p0, T, split ? " split over keys" : "");
     const int qd = nh * hd, kvd = nkv * hd, stride = qd + 2 * kvd, n_ctx = p0 + T + 2;
     const float base = 10000.0f, eps = 1e-6f;
     float *qkv = rand_vec(s, (size_t)T * stride, 1.0f);
@@ -555,9 +557,10 @@ static void case_attention(suite *s, const char *label, int nh, int nkv, int hd,
     hg_ref kb = hg_buffer_data(s->g, kc, 4ull * n_ctx * kvd, "kc");
     hg_ref vb = hg_buffer_data(s->g, vc, 4ull * n_ctx * kvd, "vc");
     hg_ref ob = hg_buffer(s->g, 4ull * T * qd, "out");
+    hg_ref part = split ? hg_buffer(s->g, hg_attn_part_bytes(T, n_ctx, nh, hd), "parts") : (hg_ref){0, 0, 0};
     plan_done(s);
     hg_op_attn_prep(s->g, &a, T, p0, qb, ab, rb, kb, vb);
-    hg_op_attention(s->g, &a, T, p0, hg_v(qb, 0, (uint32_t)stride), kb, vb, hg_v(ob, 0, (uint32_t)qd));
+    hg_op_attention(s->g, &a, T, p0, hg_v(qb, 0, (uint32_t)stride), kb, vb, part, hg_v(ob, 0, (uint32_t)qd));
     /* reference, as forward.c's attention_block does it */
     float *expect_qkv = malloc(sizeof(float) * (size_t)T * stride);
     memcpy(expect_qkv, qkv, sizeof(float) * (size_t)T * stride);
@@ -653,8 +656,9 @@ static void weight_cases(suite *s) {
     case_matmul(s, HT_Q4_0, 64, 50, 20, HG_EPI_RELU2, 0);
     case_matmul(s, HT_F32, 64, 50, 1, HG_EPI_SWIGLU, 0);
     case_matmul(s, HT_Q8_0, 96, 70, 17, HG_EPI_SWIGLU, 0);
-    case_rmsnorm_q8(s, 64, 1);
-    case_rmsnorm_q8(s, 3136, 2);
+    case_rmsnorm_q8(s, 64, 1, 0);
+    case_rmsnorm_q8(s, 3136, 2, 8);
+    case_rmsnorm_q8(s, 96, 3, 7);
     case_gated_norm_q8(s, 128, 2, 3);
     case_gated_norm_q8(s, 1920, 2, 1);
     for (int i = 0; i < 5; i++) {
@@ -688,18 +692,23 @@ int gh_ops_main(const char *dir, const hg_device *features) {
     case_conv(&s, 33, 2, 3);
     case_ssm(&s, 4, 6, 2, 5, 1, 1);
     case_ssm(&s, 6, 10, 3, 8, 3, 1);
+    case_ssm(&s, 12, 80, 2, 128, 1, 1); /* 4B head and state sizes: P not a multiple of 8 */
     case_ssm(&s, 4, 6, 2, 5, 13, 4);
     case_ssm(&s, 8, 16, 2, 16, 37, 8);
     case_ssm(&s, 2, 70, 1, 12, 20, 64);
     case_gated_norm(&s, 48, 3, 2);
     case_gated_norm(&s, 256, 2, 1);
-    case_attention(&s, "nemotron_h", 4, 2, 16, 0, false, false, 0, 1);
-    case_attention(&s, "nemotron_h", 4, 2, 16, 0, false, false, 5, 7);
-    case_attention(&s, "llama", 4, 2, 16, 1, false, false, 3, 1);
-    case_attention(&s, "llama", 6, 2, 24, 1, false, false, 70, 5);
-    case_attention(&s, "qwen2", 4, 2, 16, 2, true, false, 2, 3);
-    case_attention(&s, "qwen3", 4, 2, 32, 2, false, true, 1, 4);
-    case_attention(&s, "qwen3", 8, 8, 128, 2, true, true, 9, 2);
+    for (int split = 0; split < 2; split++) {
+        case_attention(&s, "nemotron_h", 4, 2, 16, 0, false, false, 0, 1, split);
+        case_attention(&s, "nemotron_h", 4, 2, 16, 0, false, false, 5, 7, split);
+        case_attention(&s, "llama", 4, 2, 16, 1, false, false, 3, 1, split);
+        case_attention(&s, "llama", 6, 2, 24, 1, false, false, 70, 5, split);
+        case_attention(&s, "qwen2", 4, 2, 16, 2, true, false, 2, 3, split);
+        case_attention(&s, "qwen3", 4, 2, 32, 2, false, true, 1, 4, split);
+        case_attention(&s, "qwen3", 8, 8, 128, 2, true, true, 9, 2, split);
+        case_attention(&s, "nemotron_h", 40, 8, 128, 0, false, false, 200, 1, split); /* 4B shapes, 4 chunks */
+    }
+    case_attention(&s, "llama", 4, 2, 16, 1, false, false, 20, 12, true); /* T > 8: one dispatch anyway */
     const hs_sampler_params greedy = {0, 0, 1, 0, 1}, greedy_pen = {0, 0, 1, 0, 1.3f};
     const hs_sampler_params chat = {0.8f, 40, 0.9f, 0.05f, 1.2f}, wide = {1.3f, 256, 1, 0, 1}, k1 = {1.0f, 1, 1, 0, 1};
     const hs_sampler_params topp = {0.7f, 100, 0.5f, 0, 1}, minp = {1.0f, 64, 1, 0.2f, 1};

@@ -12,7 +12,7 @@
  *   gen_next                                           -> run FILE WANTS_TOKEN WANTS_LOGITS | token N | done
  *   gen_result TOKEN LOGITS_FILE|-                     -> ok NEW_TOKEN
  *   gen_lost                                           -> ok (the CPU continues)
- *   cpu_logits T tok...                                logits of the last position on a fresh CPU session -> ok FILE
+ *   cpu_logits MODE T tok...                           logits (MODE last|all) on a fresh CPU session -> ok FILE
  *   cpu_gen SEED MAX TEMP TOP_K TOP_P MIN_P REP T tok...     the same generation on the CPU alone -> ok tok...
  *   decode_blobs POS N TOKEN                           N greedy decode steps from POS (TOKEN fed first, then
  *                                                      each step's sampled token, on the GPU) -> ok FILE... DISPATCHES
@@ -188,6 +188,8 @@ static void cmd_gen_result(server *sv, char **save) {
 }
 
 static void cmd_cpu_logits(server *sv, char **save) {
+    const char *mode = next_str(save);
+    const bool all = mode && strcmp(mode, "all") == 0;
     int n;
     int32_t *toks = read_tokens(save, &n);
     hearth_session_params p = hearth_session_default_params();
@@ -195,10 +197,12 @@ static void cmd_cpu_logits(server *sv, char **save) {
     hearth_session *s = NULL;
     char err[256];
     const int V = sv->m->hp.n_vocab;
-    float *logits = malloc(sizeof(float) * (size_t)V);
+    const size_t rows = all ? (size_t)(n > 0 ? n : 1) : 1;
+    float *logits = malloc(sizeof(float) * (size_t)V * rows);
     if (hearth_session_new(sv->m, &p, &s, err, sizeof err) != HEARTH_OK) printf("err %s\n", err);
-    else if (hearth_session_eval(s, toks, n, logits, HEARTH_LOGITS_LAST) != HEARTH_OK) printf("err %s\n", hearth_session_error(s));
-    else printf("ok %s\n", put_blob(sv, (const uint8_t *)logits, sizeof(float) * (size_t)V));
+    else if (hearth_session_eval(s, toks, n, logits, all ? HEARTH_LOGITS_ALL : HEARTH_LOGITS_LAST) != HEARTH_OK)
+        printf("err %s\n", hearth_session_error(s));
+    else printf("ok %s\n", put_blob(sv, (const uint8_t *)logits, sizeof(float) * (size_t)V * rows));
     hearth_session_free(s);
     free(logits);
     free(toks);

@@ -180,8 +180,8 @@ async function send(text) {
   item.li.dataset.finish = finish || 'error';
   if (usage) item.li.dataset.reused = usage.extra.reused_tokens;
   if (finish) app.messages.push({ role: 'assistant', content: out, stats });
+  await saveConversation(engine); // before 'ready': a reload right after the reply keeps it
   setGenerating(false);
-  await saveConversation(engine);
 }
 
 async function newChat() {

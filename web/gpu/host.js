@@ -39,7 +39,8 @@ export class GpuPlanError extends Error {
 // Asks for an adapter and a device with the adapter's own limits for what the planner uses.
 // Returns { gpu, adapter, device }, or null when there is no WebGPU or no adapter (no throw).
 // In Node, keep `gpu` (the object of the webgpu package's create()) reachable while the device is
-// used: once it is garbage collected, Dawn's pending callbacks crash or hang.
+// used: once it is garbage collected, Dawn's pending callbacks (mapAsync, createComputePipelineAsync,
+// onSubmittedWorkDone) crash or hang.
 export async function requestGpuDevice(gpu, { powerPreference = 'high-performance', optionalFeatures = ['subgroups', 'shader-f16', 'timestamp-query'] } = {}) {
   if (!gpu) return null;
   let adapter = null;
@@ -115,7 +116,7 @@ export class GpuHost {
     this.kernelNames = new Map(); // id -> "file(constants)", for profiles
     this.moduleCache = new Map();   // WGSL text -> GPUShaderModule (kept across plans)
     this.pipelineKeys = new Map();  // GPUShaderModule -> small id
-    this.pipelineCache = new Map(); // "module|constants" -> GPUComputePipeline (kept across plans)
+    this.pipelineCache = new Map(); // "module|constants" -> Promise<GPUComputePipeline> (kept across plans)
     this.bindGroups = new Map();
     this.staging = [];          // free MAP_READ buffers
     this.params = null;
@@ -172,7 +173,9 @@ export class GpuHost {
         this.device.pushErrorScope('validation');
         module = this.device.createShaderModule({ code, label: `source ${id}` });
         pending.push(this.device.popErrorScope().then((err) => {
-          if (err) throw new GpuPlanError(`WGSL source ${id} does not compile: ${err.message}`);
+          if (!err) return;
+          this.moduleCache.delete(code);
+          throw new GpuPlanError(`WGSL source ${id} does not compile: ${err.message}`);
         }));
         this.moduleCache.set(code, module);
       }
@@ -184,22 +187,21 @@ export class GpuHost {
       if (!module) throw new GpuPlanError(`kernel ${id} uses unknown source ${src}`);
       const files = [...(this.sourceText.get(src) || '').matchAll(/\/\/ (\w+)\.wgsl - /g)];
       this.kernelNames.set(id, `${files.length ? files[files.length - 1][1] : `source ${src}`}${consts ? `(${consts})` : ''}`);
-      // Synchronous creation: Dawn's node binding (webgpu@0.6.2) crashes in createComputePipelineAsync
-      // and getCompilationInfo; errors come back through an error scope instead.
+      // Compiled off the main thread; cached by WGSL text and constants across plans.
       const key = this.pipelineKeys.get(module) ?? this.pipelineKeys.set(module, this.pipelineKeys.size).get(module);
-      let pipeline = this.pipelineCache.get(`${key}|${consts}`);
-      if (!pipeline) {
-        this.device.pushErrorScope('validation');
-        pipeline = this.device.createComputePipeline({
+      let made = this.pipelineCache.get(`${key}|${consts}`);
+      if (!made) {
+        made = this.device.createComputePipelineAsync({
           layout: 'auto', label: `kernel ${id}`,
           compute: { module, entryPoint: 'main', constants: parseConstants(consts) },
+        }).catch((err) => {
+          this.pipelineCache.delete(`${key}|${consts}`);
+          throw new GpuPlanError(`kernel ${id} (source ${src}, ${consts}) failed: ${err.message}`);
         });
-        pending.push(this.device.popErrorScope().then((err) => {
-          if (err) throw new GpuPlanError(`kernel ${id} (source ${src}, ${consts}) failed: ${err.message}`);
-        }));
-        this.pipelineCache.set(`${key}|${consts}`, pipeline);
+        this.pipelineCache.set(`${key}|${consts}`, made);
       }
-      this.kernels.set(id, pipeline);
+      this.kernels.delete(id);
+      pending.push(made.then((pl) => { this.kernels.set(id, pl); }));
     } else if (tag === REC.BUFFER) {
       const id = r.u32(); r.u32();
       const size = r.u64();
@@ -345,7 +347,8 @@ export class GpuHost {
     const params = new Uint32Array(Math.max(1, dispatches) * PARAM_SLOT / 4);
     const enc = this.device.createCommandEncoder();
     let pass = null;
-    const endPass = () => { if (pass) { pass.end(); pass = null; } };
+    let bound = null; // the pipeline last set on the pass
+    const endPass = () => { if (pass) { pass.end(); pass = null; bound = null; } };
     let qs = null;
     const names = [];
     if (profile) {
@@ -390,7 +393,7 @@ export class GpuHost {
             names.push(this.kernelNames.get(kernel) || `kernel ${kernel}`);
           }
           if (!pass) pass = enc.beginComputePass();
-          pass.setPipeline(pipeline);
+          if (bound !== pipeline) { pass.setPipeline(pipeline); bound = pipeline; }
           pass.setBindGroup(0, this.bindGroup(pipeline, kernel, slot, binds));
           pass.dispatchWorkgroups(wx, wy, wz);
           slot++;
@@ -451,7 +454,9 @@ export class GpuHost {
     this.buffers.clear();
     this.bindGroups.clear();
     this.kernels.clear();
+    this.kernelNames.clear();
     this.sources.clear();
+    this.sourceText.clear();
   }
 
   destroy() {

@@ -1,6 +1,7 @@
 // gated_norm_q8.wgsl - the Mamba-2 gated group RMSNorm (gated_norm.wgsl) fused with the Q8
-// quantisation of its output for the out-projection (q8.wgsl). One workgroup per (token, group);
-// the group size is a multiple of 32, so no quant block straddles two groups.
+// quantisation of its output for the out-projection (q8.wgsl). Workgroups (group, token, 64 values
+// of the group): each sums the group's squares itself, then quantises its two blocks. The group
+// size is a multiple of 32, so no block straddles two groups.
 struct Params {
     n: u32, G: u32, T: u32, y_off: u32, y_stride: u32, z_off: u32, z_stride: u32,
     out_off: u32, out_stride: u32, eps: f32, q_stride: u32,
@@ -37,13 +38,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         workgroupBarrier();
     }
     let r = 1.0 / sqrt(red[0] / f32(gs) + p.eps);
-    for (var b = li; b < gs / 32u; b += WG) {
-        var v: array<f32, 32>;
-        let k0 = g * gs + b * 32u;
-        for (var j = 0u; j < 32u; j++) {
-            v[j] = NW[k0 + j] * (gated(t, k0 + j) * r);
-            OUT[p.out_off + t * p.out_stride + k0 + j] = v[j];
-        }
-        q8_store(&v, t * p.q_stride + (k0 / 32u) * 9u);
+    let i = wid.z * 64u + li; // within the group
+    let live = i < gs;
+    let k = g * gs + i;
+    var v = 0.0;
+    if (live) {
+        v = NW[k] * (gated(t, k) * r);
+        OUT[p.out_off + t * p.out_stride + k] = v;
     }
+    q8_store_wg(v, li, t * p.q_stride + (k / 32u) * 9u, live);
 }

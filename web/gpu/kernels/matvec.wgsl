@@ -1,5 +1,6 @@
-// matvec.wgsl - y = W x for 1..8 tokens (decode): 2 rows per workgroup of 64, 32 lanes per row
-// (64-invocation workgroups: barriers in larger ones cost 10-20x more on SwiftShader).
+// matvec.wgsl - y = W x for 1..8 tokens (decode): one row per workgroup of 64 lanes (enough
+// workgroups to fill a big GPU even for matrices of a few thousand rows; 64 invocations because
+// barriers in larger workgroups cost 10-20x more on SwiftShader).
 // F32/F16/BF16 weights: x is f32 (X holds its bits). Q8_0/Q4_0 weights: x comes as Q8 blocks
 // (quant_act.wgsl): per block an integer sum of code products, scaled by d_w * d_x, as the CPU
 // backend computes it. Epilogue (mode): 0 store, 1 add into y (residual), 2 relu(v)^2 (relu² MLP),
@@ -15,8 +16,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> X: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
-const LANES = 32u;
-const ROWS = 2u;
+const LANES = 64u;
 const MAXT = 8u;
 
 fn epilogue(idx: u32, v: f32) {
@@ -30,8 +30,8 @@ fn epilogue(idx: u32, v: f32) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    let lane = li % LANES;
-    let row = (wid.y * p.nwg_x + wid.x) * ROWS + li / LANES;
+    let lane = li;
+    let row = wid.y * p.nwg_x + wid.x;
     let valid = row < p.n_out;
     var acc: array<f32, MAXT>;
     if (valid) {
@@ -55,7 +55,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         }
     }
     for (var t = 0u; t < p.T; t++) {
-        let v = lane_sum(acc[t], li); // lanes_wg.wgsl or lanes_sg.wgsl
+        let v = lane_sum(acc[t], li); // lanes_wg.wgsl or lanes_sg.wgsl: the row's sum
         if (valid && lane == 0u) { epilogue(p.y_off + t * p.y_stride + p.y_col0 + row, v); }
     }
 }

@@ -2,7 +2,8 @@
 // quantize_q8, llama.cpp's Q8_0): per 32 values d = amax / 127, q = round-half-away(x * (1/d)),
 // d kept as the nearest f16 (ties to even). Every step is exact, so GPU and CPU get the same codes.
 // Block layout (XQ, array<u32>): 8 words of packed int8 codes (code j in byte j % 4 of word j / 4),
-// then d as f32 bits. Kernels that include it declare `XQ: array<u32>` (read_write).
+// then d as f32 bits. Kernels that include it declare `XQ: array<u32>` (read_write) and run in
+// workgroups of 64 (two blocks at a time, one value per invocation).
 
 // f32 (>= 0, finite) rounded to the nearest f16 value (ties to even), as src/util.c hu_f32_to_f16.
 fn f16_round(f: f32) -> f32 {
@@ -66,25 +67,36 @@ fn round_away(v: f32) -> f32 {
     return round(v);
 }
 
-// Quantises the 32 values v into the Q8 block at word o of XQ.
-fn q8_store(v: ptr<function, array<f32, 32>>, o: u32) {
-    var amax = 0.0;
-    for (var j = 0u; j < 32u; j++) { amax = max(amax, abs((*v)[j])); }
+var<workgroup> q8_amax: array<f32, 64>;
+var<workgroup> q8_code: array<u32, 64>;
+
+// The 64 invocations of a workgroup quantise two blocks together: invocation li holds value li % 32
+// of block li / 32 (v; 0 when not live) and o, the word offset of its block in XQ. All 64 must
+// call it (uniform control flow); a block whose invocations are inactive is not written.
+fn q8_store_wg(v: f32, li: u32, o: u32, live: bool) {
+    q8_amax[li] = select(0.0, abs(v), live);
+    workgroupBarrier();
+    for (var s = 16u; s > 0u; s >>= 1u) {
+        if ((li % 32u) < s) { q8_amax[li] = max(q8_amax[li], q8_amax[li + s]); }
+        workgroupBarrier();
+    }
+    let amax = q8_amax[li & 32u];
     var dd = 0.0;
     var id = 0.0;
     if (amax >= 1.17549435e-38) { // normal: exact division (a subnormal amax quantises to 0s)
         dd = div_rn(amax, 127.0);
         id = div_rn(1.0, dd);
     }
-    for (var k = 0u; k < 8u; k++) {
-        var w = 0u;
-        for (var s = 0u; s < 4u; s++) {
-            let r = round_away((*v)[4u * k + s] * id);
-            var c = 0;
-            if (r >= -128.0 && r <= 127.0) { c = i32(r); }
-            w |= (bitcast<u32>(c) & 0xffu) << (8u * s);
-        }
-        XQ[o + k] = w;
+    let r = round_away(v * id);
+    var c = 0;
+    if (r >= -128.0 && r <= 127.0) { c = i32(r); }
+    q8_code[li] = bitcast<u32>(c) & 0xffu;
+    workgroupBarrier();
+    let k = li % 32u;
+    if (live && k < 8u) {
+        let b = (li & 32u) + 4u * k;
+        XQ[o + k] = q8_code[b] | (q8_code[b + 1u] << 8u) | (q8_code[b + 2u] << 16u) | (q8_code[b + 3u] << 24u);
     }
-    XQ[o + 8u] = bitcast<u32>(f16_round(dd));
+    if (live && k == 8u) { XQ[o + 8u] = bitcast<u32>(f16_round(dd)); }
+    workgroupBarrier();
 }

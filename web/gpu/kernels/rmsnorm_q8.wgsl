@@ -1,11 +1,13 @@
 // rmsnorm_q8.wgsl - RMSNorm fused with the Q8 quantisation of its output (the input of the next
 // quantised matmuls): out = w * x / sqrt(mean(x^2) + eps) as f32, and its Q8 blocks (q8.wgsl).
-// One workgroup per row; n a multiple of 32.
+// Workgroups (row, pair of blocks): each sums the row's squares itself (cheap, and many workgroups
+// keep the GPU busy), then normalises and quantises its 64 values. n a multiple of 32; x_off and
+// x_stride multiples of 4.
 struct Params {
     n: u32, T: u32, x_off: u32, x_stride: u32, out_off: u32, out_stride: u32, eps: f32, q_stride: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>; // offsets and strides are multiples of 4
 @group(0) @binding(2) var<storage, read> NW: array<f32>;
 @group(0) @binding(3) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(4) var<storage, read_write> XQ: array<u32>;
@@ -17,10 +19,11 @@ var<workgroup> red: array<f32, WG>;
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let t = wid.x;
     let xb = p.x_off + t * p.x_stride;
+    let xb4 = xb / 4u;
     var ss = 0.0;
-    for (var i = li; i < p.n; i += WG) {
-        let v = X[xb + i];
-        ss += v * v;
+    for (var i = li; i < p.n / 4u; i += WG) { // 16-byte loads: fewer round trips to memory
+        let v = X[xb4 + i];
+        ss += dot(v, v);
     }
     red[li] = ss;
     workgroupBarrier();
@@ -29,14 +32,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         workgroupBarrier();
     }
     let r = 1.0 / sqrt(red[0] / f32(p.n) + p.eps);
-    let ob = p.out_off + t * p.out_stride;
-    for (var b = li; b < p.n / 32u; b += WG) {
-        var v: array<f32, 32>;
-        for (var j = 0u; j < 32u; j++) {
-            let i = b * 32u + j;
-            v[j] = NW[i] * (X[xb + i] * r);
-            OUT[ob + i] = v[j];
-        }
-        q8_store(&v, t * p.q_stride + b * 9u);
+    let i = wid.y * 64u + li;
+    let live = i < p.n;
+    var v = 0.0;
+    if (live) {
+        v = NW[i] * (X[(xb + i) / 4u][(xb + i) % 4u] * r);
+        OUT[p.out_off + t * p.out_stride + i] = v;
     }
+    q8_store_wg(v, li, t * p.q_stride + (i / 32u) * 9u, live);
 }

@@ -1,7 +1,8 @@
-// ssm_step.wgsl - Mamba-2 SSM recurrence, token by token (decode): one thread per (head h, channel p)
-// walks the state column S[h][0..N-1][p] (GPU layout [H][N][P], so neighbouring threads read
-// neighbouring floats). Per token: dt = softplus(dt_raw + dt_bias), a = exp(dt A),
-// S = a S + dt x B, y = S . C + D x (src/ops.c hop_ssm_scan).
+// ssm_step.wgsl - Mamba-2 SSM recurrence, token by token (decode): per token dt = softplus(dt_raw +
+// dt_bias), a = exp(dt A), S = a S + dt x B, y = S . C + D x (src/ops.c hop_ssm_scan). Workgroups
+// of 64 = 8 channels p of one head x 8 slices of the state size N: each invocation walks every 8th
+// row n of its channel's state (GPU layout [H][N][P]), and the 8 partial dot products meet in
+// workgroup memory. Many short walks instead of one long one per channel keep the GPU busy.
 struct Params {
     H: u32, P: u32, G: u32, N: u32, T: u32,
     xc_off: u32, xc_stride: u32, DI: u32, dt_off: u32, dt_stride: u32, y_off: u32, y_stride: u32,
@@ -13,6 +14,10 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Y: array<f32>;
 
+const PW = 8u; // channels per workgroup
+const NQ = 8u; // slices of N
+var<workgroup> part: array<f32, 64>;
+
 fn softplus(v: f32) -> f32 {
     if (v > 20.0) { return v; }
     let e = exp(v);
@@ -21,11 +26,11 @@ fn softplus(v: f32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 64u;
-    if (idx >= p.H * p.P) { return; }
-    let h = idx / p.P;
-    let pp = idx % p.P;
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let h = wid.y;
+    let pp = wid.x * PW + li % PW;
+    let nq = li / PW;
+    let live = pp < p.P;
     let g = h / (p.H / p.G);
     let A = HV[p.H + h];
     let D = HV[2u * p.H + h];
@@ -33,16 +38,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let dt = softplus(PROJ[p.dt_off + t * p.dt_stride + h] + HV[h]);
         let a = exp(dt * A);
         let row = p.xc_off + t * p.xc_stride;
-        let xv = XC[row + h * p.P + pp];
         let bb = row + p.DI + g * p.N;
         let cb = row + p.DI + p.G * p.N + g * p.N;
+        var xv = 0.0;
         var acc = 0.0;
-        for (var n = 0u; n < p.N; n++) {
-            let si = (h * p.N + n) * p.P + pp;
-            let s = a * S[si] + dt * xv * XC[bb + n];
-            S[si] = s;
-            acc += s * XC[cb + n];
+        if (live) {
+            xv = XC[row + h * p.P + pp];
+            for (var n = nq; n < p.N; n += NQ) {
+                let si = (h * p.N + n) * p.P + pp;
+                let s = a * S[si] + dt * xv * XC[bb + n];
+                S[si] = s;
+                acc += s * XC[cb + n];
+            }
         }
-        Y[p.y_off + t * p.y_stride + h * p.P + pp] = acc + D * xv;
+        part[li] = acc;
+        workgroupBarrier();
+        if (live && nq == 0u) {
+            var y = 0.0;
+            for (var k = 0u; k < NQ; k++) { y += part[k * PW + li]; }
+            Y[p.y_off + t * p.y_stride + h * p.P + pp] = y + D * xv;
+        }
+        workgroupBarrier();
     }
 }
