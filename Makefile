@@ -28,6 +28,7 @@ help:
 	@echo "make test     install deps, build, run every test; last line is 'N passed, N failed'"
 	@echo "make debug    the same build with ASan+UBSan in build/debug, and run the tests there"
 	@echo "make asan     build the parser and hostile-input tests with ASan+UBSan (part of make test)"
+	@echo "make fuzz     run every libFuzzer target FUZZ_TIME seconds (default 60)"
 	@echo "make demo     build and run hearth on the bundled model"
 	@echo "make clean    remove build/"
 
@@ -61,10 +62,17 @@ $(BUILD)/tests/gpu_plan: $(wildcard tests/webgpu/*.c tests/webgpu/*.h src/webgpu
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/webgpu $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
 
+# libFuzzer targets for every parser (make fuzz, make fuzz-build); make test replays and fuzzes briefly.
+include fuzz/fuzz.mk
+
 deps:
 	@bash tools/deps.sh
 
-test: deps all asan wasm wasm-fake
+# deps first (it may install the compilers), then the builds in parallel, then the tests.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all asan wasm wasm-fake fuzz-build
 	@bash tests/run.sh
 
 # The engine as WebAssembly (SIMD128; single-threaded and pthreads builds), and the same shell
@@ -77,7 +85,9 @@ build/wasm-fake/hearth-st.wasm: tests/e2e/fake/engine.c src/util.c web/wasm_api.
 	bash tools/wasm/build.sh --fake
 
 # Build everything and serve the chat app with the bundled demo model.
-demo: deps all wasm
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all wasm
 	@echo "hearth: open http://127.0.0.1:8080/web/app/ (the demo model models/demo-q8_0.gguf is preselected)"
 	$(BUILD)/hearth serve --port 8080 --root .
 

@@ -6,6 +6,7 @@ BUILD=${BUILD:-build}
 export HEARTH_SHARED=${HEARTH_SHARED:-$(cd .. && pwd)/shared}
 export HEARTH_BIN=${HEARTH_BIN:-$BUILD/hearth}
 export HEARTH_TMP=${HEARTH_TMP:-$BUILD/testtmp}
+export HEARTH_SOAK_THREADS=${HEARTH_SOAK_THREADS:-2}
 mkdir -p "$HEARTH_TMP"
 passed=0; failed=0
 only=${1:-}
