@@ -1,4 +1,4 @@
-// faults.mjs - faults in the browser on the engine test double: the worker killed or crashed mid-reply, storage full while saving, the tab reloaded during a download; each recovers with a message and keeps the saved conversation.
+// faults.mjs - faults in the browser on the engine test double: the worker killed or crashed mid-reply, storage full while saving, the tab reloaded during a download, offline with a stale cached worker; each recovers with a message and keeps the saved conversation.
 //
 // Not here: a lost GPU device. The app runs the WebAssembly CPU engine only (web/backend.js refuses
 // device 'webgpu'), so there is no device to lose in the page; the WebGPU driver's fallback to the CPU
@@ -164,4 +164,24 @@ await t.run(async () => {
   const ranges2 = srv.requests('/models/big.gguf').slice(n1).map((r) => r.range);
   t.check('picking it again resumes the download and loads it', st3 === 'ready' && /big\.gguf/.test(await page.textContent('#model-name')) && ranges2.some((r) => r && /^bytes=[1-9]\d*-$/.test(r)), `${st3} ${JSON.stringify(ranges2)}`);
   t.check('the conversation is still there', JSON.stringify(await messages(page)) === JSON.stringify(conv));
+  await b.context.close();
+
+  // ---- 4. offline, after a page used the API with the Cache API store ----
+  // Offline, the service worker answers web/worker.js from its cached copy, last fetched as
+  // worker.js?store=cache; the app's worker must still see its own URL (the OPFS store), not the
+  // cached copy's (it did: "Could not reach …/demo-q8_0.gguf").
+  b = await launch(t);
+  page = b.page;
+  await page.goto(`${srv.origin}/web/app/`);
+  await waitState(page, ['ready', 'error'], 60000);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10000 }).catch(() => {});
+  await page.evaluate(async (url) => {
+    const { CreateEngine } = await import('/web/hearth.js');
+    (await CreateEngine(url, { store: 'cache' })).dispose();
+    await caches.delete('hearth-models'); // only the OPFS copy is left
+  }, `${srv.origin}${DEMO}`);
+  const origin = srv.origin;
+  await srv.close();
+  await page.goto(`${origin}/web/app/`).catch(() => {});
+  t.check('offline after the Cache API store was used: the app opens from OPFS', (await waitState(page, ['ready', 'error'], 60000).catch(() => 'timeout')) === 'ready', await page.textContent('#error-text').catch(() => ''));
 });

@@ -104,8 +104,8 @@ async function saveConversation(engine = app.engine) {
   } catch (e) {
     if (e.code === 'worker' || engine !== app.engine) return; // the engine died: restartEngine() restores the last save
     console.warn('could not save the conversation', e);
-    showError({ code: 'save', message: `${e.message} The conversation is still open here; it will be saved once there is room.` });
-    $('error').dataset.reason = e.code || 'error';
+    const when = e.code === 'quota' ? 'once there is room' : 'with the next turn';
+    showError({ code: 'save', message: `${e.message} The conversation is still open here; it will be saved ${when}.` });
   }
 }
 
@@ -181,7 +181,7 @@ async function send(text) {
   if (usage) item.li.dataset.reused = usage.extra.reused_tokens;
   if (finish) app.messages.push({ role: 'assistant', content: out, stats });
   await saveConversation(engine); // before 'ready': a reload right after the reply keeps it
-  setGenerating(false);
+  if (engine === app.engine && engine.model) setGenerating(false); // else restartEngine() has the state
 }
 
 async function newChat() {
