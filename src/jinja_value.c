@@ -1,11 +1,12 @@
 /* jinja_value.c - the Jinja interpreter's values: arena, lists and dicts, Python str/repr, JSON, equality and order. */
-#include "jinja.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jinja.h"
 #include "json.h"
+#include "unicode.h"
 
 /* ---- arena ------------------------------------------------------------------------------ */
 
@@ -208,26 +209,7 @@ uint32_t jinja_utf8_next(const char *s, size_t n, size_t *i) {
 
 size_t jinja_utf8_put(uint32_t cp, char out[4]) {
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return hk_utf8_encode(cp, out);
 }
 
 size_t jinja_utf8_count(const char *s, size_t n) {
