@@ -9,6 +9,9 @@ export class ModelsView {
     this.rows = dialog.querySelector('#cache-rows');
     this.quota = dialog.querySelector('#quota');
     dialog.querySelector('#pick-demo').addEventListener('click', () => this.choose({ kind: 'demo' }));
+    // the real model, for users with the bandwidth: downloaded once into the cache like any URL
+    const nemotron = dialog.querySelector('#pick-nemotron');
+    nemotron.addEventListener('click', () => this.choose({ kind: 'url', url: nemotron.dataset.url }));
     dialog.querySelector('#pick-url').addEventListener('click', () => {
       const url = dialog.querySelector('#model-url').value.trim();
       if (url) this.choose({ kind: 'url', url });
