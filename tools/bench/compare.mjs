@@ -1,17 +1,20 @@
 // compare.mjs - hearth vs llama.cpp (node-llama-cpp 3.21.1) on the same GGUF, same thread count: paired runs, ratio per pair.
 //
 //   node tools/bench/compare.mjs -m MODEL.gguf [-p 512] [-n 128] [-r 5] [--threads 2] [--hearth build/hearth] [--out F.json]
-//                                [--max-wait S]
+//                                [--min-idle 0.85] [--max-wait 3600] [--min-util 0] [--pause 10]
 //
 // Each pair is one hearth run (a `hearth bench -r 1 --json` process: its own load and warm-up,
 // then one prefill of p tokens and n greedy decode steps) and one llama.cpp run (model loaded
 // once in this process and warmed up; same prompt tokens, batch = p, greedy decode), back to
-// back, in alternating order. Other work on a 2-core machine swamps the figures, so before each
-// pair the script waits (up to --max-wait seconds, default 1800) until the machine is idle
-// (>= 85% idle CPU over 1 s), and right after it checks again: a pair followed by a busy second
-// is discarded and run again (at most 3 x r attempts; the count is reported). Printed: each
-// engine's median tok/s and the median of the per-pair ratios hearth / llama.cpp (> 1 = hearth
-// faster).
+// back, in alternating order. Other work on a 2-core machine swamps the figures (and hurts
+// llama.cpp's decode more than hearth's), so a pair starts only once the machine has been idle
+// (>= --min-idle, default 85%, of CPU time over 1 s; waiting up to --max-wait seconds, default
+// 3600), and a pair followed by a busy second is discarded and run again (at most 4 x r attempts;
+// the count is reported). Each run also records its CPU utilisation per phase (CPU seconds /
+// (wall seconds x threads)); --min-util (default 0: off) discards pairs below it. Run it in a
+// high-priority scheduler group (tools/bench/run_all.sh does) so that work starting mid-pair
+// barely disturbs it. Printed: each engine's median tok/s and the median of the per-pair ratios
+// hearth / llama.cpp (> 1 = hearth faster).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchTokens, closeLlama, llamaRun, openLlama, parseArgs } from './llamacpp.mjs';
@@ -21,18 +24,18 @@ function cpuTimes() {
   return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
 }
 
-async function idleFraction(ms) {
-  const a = cpuTimes();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = cpuTimes();
-  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
-}
-
 async function waitQuiet(minIdle, maxWaitS) {
   const t0 = Date.now();
   let idle = 0;
   while ((idle = await idleFraction(1000)) < minIdle && Date.now() - t0 < maxWaitS * 1000) { /* wait */ }
   return idle;
+}
+
+async function idleFraction(ms) {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
 function median(v) {
@@ -44,31 +47,36 @@ function hearthRun(o) {
   const out = execFileSync(o.hearth, ['bench', '-m', o.model, '-p', String(o.nPrompt), '-n', String(o.nGen), '-r', '1',
     '--threads', String(o.threads), '--seed', String(o.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const j = JSON.parse(out.trim().split('\n').pop());
-  return { prefill: j.prefill_tps[0], decode: j.decode_tps[0], load: j.load_s, kernels: j.kernels, rss: j.peak_rss_mib };
+  return { prefill: j.prefill_tps[0], decode: j.decode_tps[0], load: j.load_s, kernels: j.kernels, rss: j.peak_rss_mib,
+    util: [j.prefill_cpu_util[0], j.decode_cpu_util[0]] };
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2), { nPrompt: 512, nGen: 128, reps: 5, threads: 2, seed: 1n, hearth: 'build/hearth', maxWait: 1800 });
+  const o = parseArgs(process.argv.slice(2), { nPrompt: 512, nGen: 128, reps: 5, threads: 2, seed: 1n, hearth: 'build/hearth', minIdle: 0.85, maxWait: 3600, minUtil: 0, pause: 10 });
   const h = await openLlama(o);
   const tokens = benchTokens(o.nPrompt, h.nVocab, o.seed);
   await llamaRun(h, tokens.slice(0, 32), 4); // warm-up
   const pairs = [];
   let discarded = 0;
-  for (let attempt = 0; pairs.length < o.reps && attempt < 3 * o.reps; attempt++) {
+  for (let attempt = 0; pairs.length < o.reps && attempt < 4 * o.reps; attempt++) {
     const r = pairs.length;
-    const idle = await waitQuiet(0.85, o.maxWait);
+    if (attempt) await new Promise((res) => setTimeout(res, o.pause * 1000));
+    const idle = await waitQuiet(o.minIdle, o.maxWait);
     let he, ll;
     const runLlama = async () => {
       const x = await llamaRun(h, tokens, o.nGen);
-      return { prefill: o.nPrompt / x.prefillS, decode: x.nDecoded / x.decodeS };
+      return { prefill: o.nPrompt / x.prefillS, decode: x.nDecoded / x.decodeS,
+        util: [x.prefillCpuS / (x.prefillS * o.threads), x.decodeCpuS / (x.decodeS * o.threads)] };
     };
     if (attempt % 2 === 0) { he = hearthRun(o); ll = await runLlama(); }
     else { ll = await runLlama(); he = hearthRun(o); }
     const after = await idleFraction(1000);
-    const p = { idle, idle_after: after, hearth: he, llama: ll, prefill_ratio: he.prefill / ll.prefill, decode_ratio: he.decode / ll.decode };
-    const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after): prefill hearth ${he.prefill.toFixed(2)} / llama ${ll.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
+    const p = { idle_before: idle, idle_after: after, hearth: he, llama: ll, prefill_ratio: he.prefill / ll.prefill, decode_ratio: he.decode / ll.decode };
+    const u = (x) => x.util.map((v) => v.toFixed(2)).join('/');
+    const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after; cpu utilisation prefill/decode hearth ${u(he)}, llama ${u(ll)}): ` +
+      `prefill hearth ${he.prefill.toFixed(2)} / llama ${ll.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
       `decode hearth ${he.decode.toFixed(2)} / llama ${ll.decode.toFixed(2)} = ${p.decode_ratio.toFixed(3)}`;
-    if (idle < 0.85 || after < 0.85) {
+    if (idle < o.minIdle || after < o.minIdle || Math.min(...he.util, ...ll.util) < o.minUtil) {
       discarded++;
       console.error(`discarded ${line}`);
       continue;
@@ -76,7 +84,7 @@ async function main() {
     pairs.push(p);
     console.error(`pair ${r + 1}/${o.reps} ${line}`);
   }
-  if (!pairs.length) throw new Error('the machine never became idle: no pair measured');
+  if (!pairs.length) throw new Error('every attempt was disturbed by other work: no pair measured');
   const res = {
     model: o.model, threads: o.threads, n_prompt: o.nPrompt, n_gen: o.nGen, pairs: pairs.length, discarded,
     hearth_kernels: pairs[0].hearth.kernels, hearth_load_s: median(pairs.map((p) => p.hearth.load)), llama_load_s: h.loadS,

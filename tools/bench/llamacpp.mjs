@@ -36,29 +36,34 @@ export async function openLlama({ model, threads, nPrompt, nGen }) {
   return { llama, model: m, ctx, seq, loadS, nVocab, buildType: llama.buildType, cpu: llama.cpuMathCores };
 }
 
-// One run: fresh history, prefill, then nGen greedy decode steps. Returns seconds.
+const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+// One run: fresh history, prefill, then nGen greedy decode steps. Returns seconds, and the CPU
+// seconds this process used in each phase (its compute threads plus node's own).
 export async function llamaRun(h, tokens, nGen) {
   await h.seq.clearHistory();
+  const c0 = cpuS();
   const t0 = performance.now();
   await h.seq.evaluateWithoutGeneratingNewTokens(tokens.slice(0, -1));
   // the last prompt token goes in with the first decode request, as its logits are needed
   let last = tokens[tokens.length - 1];
   const t1 = performance.now();
   let done = 0;
-  let tDecode0 = null;
+  let tDecode0 = null, cDecode0 = null;
   while (done < nGen + 1) {
     let got = 0;
     for await (const tok of h.seq.evaluate([last], { temperature: 0, yieldEogToken: true })) {
-      if (tDecode0 === null) tDecode0 = performance.now(); // the prompt's last token is prefill
+      if (tDecode0 === null) tDecode0 = performance.now(), cDecode0 = cpuS(); // the prompt's last token is prefill
       last = tok;
       got++;
       if (++done >= nGen + 1) break;
     }
     if (got === 0) break; // no progress (should not happen)
   }
-  const t2 = performance.now();
+  const t2 = performance.now(), c2 = cpuS();
   // prefill = all prompt tokens but the last + the first evaluate (last prompt token + its sample)
-  return { prefillS: (tDecode0 - t0) / 1000, decodeS: (t2 - tDecode0) / 1000, nDecoded: done - 1 };
+  return { prefillS: (tDecode0 - t0) / 1000, decodeS: (t2 - tDecode0) / 1000, nDecoded: done - 1,
+    prefillCpuS: cDecode0 - c0, decodeCpuS: c2 - cDecode0 };
 }
 
 export async function closeLlama(h) {
@@ -84,7 +89,10 @@ export function parseArgs(argv, defaults) {
     else if (a === '--json') o.json = true;
     else if (a === '--hearth') o.hearth = v, i++;
     else if (a === '--out') o.out = v, i++;
+    else if (a === '--min-util') o.minUtil = +v, i++;
+    else if (a === '--min-idle') o.minIdle = +v, i++;
     else if (a === '--max-wait') o.maxWait = +v, i++;
+    else if (a === '--pause') o.pause = +v, i++;
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.model) throw new Error('missing -m MODEL');
@@ -101,7 +109,8 @@ async function main() {
     const x = await llamaRun(h, tokens, o.nGen);
     pre.push(o.nPrompt / x.prefillS);
     dec.push(x.nDecoded / x.decodeS);
-    if (!o.json) console.error(`run ${r + 1}/${o.reps}: prefill ${pre.at(-1).toFixed(2)} tok/s, decode ${dec.at(-1).toFixed(2)} tok/s`);
+    const up = x.prefillCpuS / (x.prefillS * o.threads), ud = x.decodeCpuS / (x.decodeS * o.threads);
+    if (!o.json) console.error(`run ${r + 1}/${o.reps}: prefill ${pre.at(-1).toFixed(2)} tok/s, decode ${dec.at(-1).toFixed(2)} tok/s (cpu utilisation ${up.toFixed(2)}, ${ud.toFixed(2)})`);
   }
   const res = {
     engine: 'llama.cpp', model: o.model, threads: o.threads, load_s: h.loadS, n_prompt: o.nPrompt, n_gen: o.nGen,
