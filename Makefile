@@ -79,7 +79,7 @@ test:
 # around a test double of hearth.h for the browser tests of everything above the engine.
 wasm: build/wasm/hearth-st.wasm
 wasm-fake: build/wasm-fake/hearth-st.wasm
-build/wasm/hearth-st.wasm: $(ENGINE_SRC) web/wasm_api.c $(wildcard include/*.h src/*.h) tools/wasm/build.sh
+build/wasm/hearth-st.wasm: $(ENGINE_SRC) web/wasm_api.c web/wasm_gpu.c $(wildcard include/*.h src/*.h src/webgpu/*.c src/webgpu/*.h web/gpu/kernels/*.wgsl) tools/wasm/build.sh
 	bash tools/wasm/build.sh
 build/wasm-fake/hearth-st.wasm: tests/e2e/fake/engine.c src/util.c web/wasm_api.c include/hearth.h tools/wasm/build.sh
 	bash tools/wasm/build.sh --fake

@@ -246,6 +246,7 @@ typedef struct {
     uint64_t size;
     uint64_t pos;
     hearth_err *e;
+    uint64_t file_size; /* header-only reads: the whole file's size (data beyond `size` is absent) */
 } reader;
 
 static uint64_t left(const reader *r) { return r->size - r->pos; }
@@ -510,11 +511,12 @@ static hearth_status parse(reader *r, gguf_ctx *ctx) {
     bool ok = true;
     ctx->data_offset = align_up(r->pos, ctx->alignment, &ok);
     if (n_tensors == 0) return HEARTH_OK; /* nothing refers to the data section, which may be absent */
-    if (!ok || ctx->data_offset > r->size) {
+    const uint64_t file_size = r->file_size ? r->file_size : r->size;
+    if (!ok || ctx->data_offset > file_size) {
         return herr(e, HEARTH_ERR_FORMAT, "file truncated: data section at byte %llu starts past end of file (size %llu)",
-                    (unsigned long long)ctx->data_offset, (unsigned long long)r->size);
+                    (unsigned long long)ctx->data_offset, (unsigned long long)file_size);
     }
-    const uint64_t room = r->size - ctx->data_offset;
+    const uint64_t room = file_size - ctx->data_offset;
     for (uint64_t i = 0; i < ctx->n_tensors; i++) {
         gguf_tensor *t = &ctx->tensors[i];
         if (t->offset % ctx->alignment != 0) {
@@ -524,20 +526,20 @@ static hearth_status parse(reader *r, gguf_ctx *ctx) {
         uint64_t end;
         if (!hu_add(t->offset, t->nbytes, &end) || end > room) {
             return herr(e, HEARTH_ERR_FORMAT, "tensor '%s': data [offset %llu, %llu bytes] extends past end of file (size %llu)",
-                        t->name, (unsigned long long)t->offset, (unsigned long long)t->nbytes, (unsigned long long)r->size);
+                        t->name, (unsigned long long)t->offset, (unsigned long long)t->nbytes, (unsigned long long)file_size);
         }
-        t->data = r->data + ctx->data_offset + t->offset;
+        t->data = r->file_size ? NULL : r->data + ctx->data_offset + t->offset;
     }
     return HEARTH_OK;
 }
 
-hearth_status gguf_read(const uint8_t *data, size_t size, gguf_ctx **out, hearth_err *e) {
+static hearth_status read_image(const uint8_t *data, size_t size, uint64_t file_size, gguf_ctx **out, hearth_err *e) {
     if (!out) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_read: out is NULL");
     *out = NULL;
     if (!data && size) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_read: data is NULL");
     gguf_ctx *ctx = ctx_alloc();
     if (!ctx) return herr(e, HEARTH_ERR_NOMEM, "out of memory");
-    reader r = {data, size, 0, e};
+    reader r = {data, size, 0, e, file_size};
     hearth_status st = parse(&r, ctx);
     if (st) {
         gguf_free(ctx);
@@ -545,6 +547,15 @@ hearth_status gguf_read(const uint8_t *data, size_t size, gguf_ctx **out, hearth
     }
     *out = ctx;
     return HEARTH_OK;
+}
+
+hearth_status gguf_read(const uint8_t *data, size_t size, gguf_ctx **out, hearth_err *e) {
+    return read_image(data, size, 0, out, e);
+}
+
+hearth_status gguf_read_header(const uint8_t *data, size_t size, uint64_t file_size, gguf_ctx **out, hearth_err *e) {
+    if (file_size < size) return herr(e, HEARTH_ERR_INVALID_ARG, "gguf_read_header: file_size is smaller than the header bytes");
+    return read_image(data, size, file_size ? file_size : 1, out, e);
 }
 
 /* ---- lookup and typed getters ---- */

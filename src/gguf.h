@@ -58,6 +58,10 @@ typedef struct {
  * checked against the image before use; tensor data must lie inside it. `data` is borrowed and
  * must outlive the context (tensors point into it). Caller frees with gguf_free. */
 hearth_status gguf_read(const uint8_t *data, size_t size, gguf_ctx **out, hearth_err *e);
+/* The same from the first `size` bytes of a file of `file_size` bytes (at least the header, up to
+ * data_offset): tensors are checked against file_size and their `data` is NULL (the browser's GPU
+ * path reads the header alone; the weights go from storage to the GPU). */
+hearth_status gguf_read_header(const uint8_t *data, size_t size, uint64_t file_size, gguf_ctx **out, hearth_err *e);
 void gguf_free(gguf_ctx *ctx);
 
 /* Lookups are linear (a few hundred keys, ~1000 tensors). Borrowed; NULL when absent. */

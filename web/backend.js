@@ -4,11 +4,14 @@ import { Client, inlineTransport, workerTransport } from './client.js';
 
 const IS_NODE = typeof process === 'object' && !!(process.versions && process.versions.node) && typeof window === 'undefined';
 
-// 'auto' and 'wasm' run the WebAssembly CPU build. WebGPU is a later backend; asking for it
-// explicitly is an error rather than a silent fallback.
+// 'webgpu': the GPU through WebGPU (any adapter, software ones included); 'auto': WebGPU on a
+// hardware adapter, else the WebAssembly CPU build; 'wasm' (or 'cpu'): the CPU build. The worker
+// picks the device at load (engine-gpu.js pickDevice) and falls back to the CPU, saying why in
+// model.backend, when there is no WebGPU, no adapter, the device request fails or the device is lost.
 export function resolveDevice(device = 'auto') {
-  if (device === 'auto' || device === 'wasm' || device === 'cpu') return 'wasm';
-  if (device === 'webgpu') throw new HearthError('unsupported-device', 'The WebGPU backend is not available yet; use device "wasm" or "auto".');
+  if (device === 'auto' || device == null) return 'auto';
+  if (device === 'wasm' || device === 'cpu') return 'wasm';
+  if (device === 'webgpu' || device === 'gpu') return 'webgpu';
   throw new HearthError('unsupported-device', `Unknown device: ${device}`);
 }
 

@@ -62,6 +62,18 @@ export async function checkGguf(reader) {
 // tools/wasm/build.sh) less 256 MiB for the engine, its session state and the runtime.
 export const MAX_MODEL_BYTES = 4 * 1024 ** 3 - 256 * 1024 ** 2;
 
+// malloc for blocks of up to MAX_MODEL_BYTES. Emscripten 3.1.6's sbrk takes a signed 32-bit
+// increment, so on a fresh heap one malloc of >= 2 GiB fails; growing the heap in 1 GiB steps
+// first (allocate, free) keeps every increment below 2 GiB. Returns 0 when it does not fit.
+export function mallocLarge(M, size) {
+  for (let step = 1 << 30; step < size; step += 1 << 30) {
+    const q = M._malloc(step) >>> 0;
+    if (!q) return 0;
+    M._free(q);
+  }
+  return M._malloc(Math.max(1, size)) >>> 0; // pointers above 2 GiB arrive negative
+}
+
 // Default location of the wasm builds: build/wasm/ next to web/.
 export const DEFAULT_WASM_BASE = new URL('../build/wasm/', import.meta.url).href;
 
@@ -97,7 +109,7 @@ export class WasmEngine {
   // Copies bytes into a malloc'ed block; the caller frees (or hands it to C, which frees).
   alloc(bytes) {
     if (bytes.length > MAX_MODEL_BYTES) throw new HearthError('too-large', `${bytes.length} bytes do not fit in WebAssembly memory.`);
-    const p = this.M._malloc(Math.max(1, bytes.length)) >>> 0; // pointers above 2 GiB arrive negative
+    const p = mallocLarge(this.M, bytes.length);
     if (!p) throw new HearthError('nomem', `Out of WebAssembly memory allocating ${bytes.length} bytes.`);
     this.heap().set(bytes, p);
     return p;
@@ -116,7 +128,7 @@ export class WasmEngine {
     if (!Number.isSafeInteger(size) || size > MAX_MODEL_BYTES) {
       throw new HearthError('too-large', `The model (${(size / 1048576).toFixed(0)} MB) is larger than WebAssembly memory can hold (${(MAX_MODEL_BYTES / 1048576).toFixed(0)} MB at most for the file, beside the engine's own memory). Use a smaller or more quantised model, or the native hearth command.`);
     }
-    const p = this.M._malloc(size) >>> 0;
+    const p = mallocLarge(this.M, size);
     if (!p) throw new HearthError('too-large', `The model (${(size / 1048576).toFixed(0)} MB) does not fit in WebAssembly memory (4 GB at most, and the browser may allow less).`);
     const meter = new ProgressMeter(onProgress, 'copy', size);
     try {

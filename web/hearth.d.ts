@@ -45,9 +45,15 @@ export interface ModelInfo {
   /** 'mt' (pthreads, when cross-origin isolated) or 'st' */
   build: 'st' | 'mt';
   threads: number;
+  /** Where the model runs; updated (and Engine.onbackend called) when the GPU is lost mid-reply. */
+  backend: BackendInfo;
 }
 
+/** 'webgpu' with the adapter's name, or 'wasm' with why the GPU is not used (null when the CPU was asked for). */
+export interface BackendInfo { device: 'webgpu' | 'wasm'; adapter: string | null; reason?: string | null }
+
 export interface LoadOptions {
+  /** 'auto' (default): WebGPU on a hardware adapter, else the CPU; 'webgpu': any adapter (software too), else the CPU; 'wasm'/'cpu'. */
   device?: Device;
   /** Appended to a model name without .gguf: ('models/demo', {dtype: 'q8_0'}) -> models/demo-q8_0.gguf */
   dtype?: DType;
@@ -157,8 +163,10 @@ export interface CacheEntry {
 }
 
 export class Engine {
-  readonly device: 'wasm';
+  readonly device: 'auto' | 'webgpu' | 'wasm';
   readonly model: ModelInfo | null;
+  /** Called when the engine falls back from the GPU to the CPU (the device was lost); the reply goes on. */
+  onbackend: ((backend: BackendInfo) => void) | null;
   readonly chat: {
     completions: {
       create(request: ChatCompletionRequest & { stream: true }): AsyncIterableIterator<ChatCompletionChunk>;

@@ -59,6 +59,7 @@ export class Engine {
     this.model = null;
     this.current = null; // id of the generation in flight
     this.onlost = null; // called once if the worker dies (client.js); requests then fail with 'worker'
+    this.onbackend = null; // called with model.backend when the engine falls back from the GPU to the CPU mid-reply
     client.onDead = (e) => { this.model = null; this.onlost?.(e); };
     this.chat = { completions: { create: (req) => this.createCompletion(req) } };
   }
@@ -76,7 +77,7 @@ export class Engine {
       o.initProgressCallback?.({ progress: pct / 100, timeElapsed: (Date.now() - t0) / 1000, text: `${ev.phase} ${pct.toFixed(0)}%` });
     };
     const { id, promise } = this.client.start('load', {
-      source, options: { nCtx: o.n_ctx ?? o.nCtx, seed: o.seed, threads: o.threads, build: o.build, wasmBase: o.wasmBase || env.wasmBase || undefined },
+      source, options: { nCtx: o.n_ctx ?? o.nCtx, seed: o.seed, threads: o.threads, build: o.build, wasmBase: o.wasmBase || env.wasmBase || undefined, device: o.device ? resolveDevice(o.device) : this.device },
     }, onEvent);
     this.loading = id;
     try {
@@ -90,7 +91,10 @@ export class Engine {
 
   // Runs one generation, calling onText for each piece; resolves with the 'done' reply.
   generate(body, onText) {
-    const { id, promise } = this.client.start('generate', body, (ev) => { if (ev.type === 'token') onText?.(ev.text); });
+    const { id, promise } = this.client.start('generate', body, (ev) => {
+      if (ev.type === 'token') onText?.(ev.text);
+      else if (ev.type === 'backend') { if (this.model) this.model.backend = ev.backend; this.onbackend?.(ev.backend); }
+    });
     this.current = id;
     return promise.finally(() => { if (this.current === id) this.current = null; });
   }

@@ -2,6 +2,7 @@
 import { HearthError } from './errors.js';
 import { REQUESTS } from './protocol.js';
 import { WasmEngine, checkGguf, detectFacts } from './engine.js';
+import { GpuEngine, pickDevice } from './engine-gpu.js';
 
 // Lets the event loop run (so an `interrupt` message is seen) between two engine steps.
 function yieldTask() {
@@ -16,11 +17,14 @@ const SAFE_KEY = /^[A-Za-z0-9._-]{1,128}$/;
 
 export class EngineHost {
   // post(msg): delivers a reply to the page. storage: BrowserStorage or NodeStorage.
-  // engineFactory(options) -> a WasmEngine (the backend seam: one place picks the engine).
+  // engineFactory(options) -> a WasmEngine (the backend seam: one place picks the engine). A load
+  // with options.device 'webgpu' or 'auto' runs the model on a GpuEngine (engine-gpu.js) hosted by
+  // that module when pickDevice finds a device; this.engine is whichever engine holds the model.
   constructor(post, storage, engineFactory = (o) => WasmEngine.create(o)) {
     this.post = post;
     this.storage = storage;
     this.engineFactory = engineFactory;
+    this.cpu = null;
     this.engine = null;
     this.model = null;
     this.active = new Map(); // id -> {type, abort: AbortController | null, interrupted: bool}
@@ -67,7 +71,7 @@ export class EngineHost {
   async load({ id, source, options = {} }) {
     const entry = this.claim(id, 'load');
     const onProgress = (p) => this.reply(id, 'progress', p);
-    if (!this.engine) this.engine = await this.engineFactory(options);
+    if (!this.cpu) this.cpu = this.engine = await this.engineFactory(options);
     const reader = await this.storage.open(source || {}, { onProgress, signal: entry.abort.signal });
     try {
       await this.dropIfBad(reader, () => checkGguf(reader)); // before the current model is let go
@@ -75,7 +79,20 @@ export class EngineHost {
       const previous = this.model ? { source: this.source, options: this.options } : null;
       if (this.model) { this.engine.unload(); this.model = null; }
       try {
-        const info = await this.dropIfBad(reader, () => this.engine.load(reader, { nCtx: options.nCtx || 0, seed: options.seed ?? 42, onProgress }));
+        this.engine = await this.pickEngine(options);
+        const reopen = () => this.storage.open(source || {}, {});
+        const loadOn = (engine) => this.dropIfBad(reader, () => engine.load(reader, { nCtx: options.nCtx || 0, seed: options.seed ?? 42, onProgress, reopen }));
+        let info;
+        try {
+          info = await loadOn(this.engine);
+        } catch (e) {
+          if (this.engine === this.cpu || ['format', 'not-gguf', 'aborted'].includes(e.code)) throw e;
+          this.engine.unload(); // the GPU failed while loading: the CPU engine takes the model
+          this.cpuReason = `the GPU failed while loading the model (${e.message || e})`;
+          this.engine = this.cpu;
+          info = await loadOn(this.engine);
+        }
+        if (!info.backend) info.backend = { device: 'wasm', adapter: null, reason: this.cpuReason };
         this.model = { ...info, key: reader.key, url: reader.url, fromCache: reader.fromCache };
         this.source = source;
         this.options = options;
@@ -85,6 +102,15 @@ export class EngineHost {
       }
     } finally { reader.close(); }
     this.reply(id, 'ready', { model: this.model });
+  }
+
+  // The engine for a load: a GpuEngine when options.device allows WebGPU and a device is granted,
+  // else the CPU engine (this.cpuReason says why when WebGPU was asked for and not had).
+  async pickEngine(options) {
+    const { gpu, reason } = await pickDevice(options.device || 'wasm', this.cpu.M || {});
+    this.cpuReason = reason;
+    if (!gpu) return this.cpu;
+    return new GpuEngine(this.cpu, gpu, { onBackend: (backend) => { this.model.backend = backend; this.post({ type: 'backend', id: this.busy, backend }); } });
   }
 
   // Runs fn; when it finds the downloaded file malformed, the cached copy is deleted so that the
@@ -104,6 +130,7 @@ export class EngineHost {
   // Puts the previous model back after a failed load (it is cached, so this reads no network).
   async reload({ source, options }) {
     const reader = await this.storage.open(source, {});
+    this.engine = this.cpu;
     try {
       const info = await this.engine.load(reader, { nCtx: options.nCtx || 0, seed: options.seed ?? 42 });
       this.model = { ...info, key: reader.key, url: reader.url, fromCache: reader.fromCache };
@@ -118,7 +145,7 @@ export class EngineHost {
     let text = '', finishReason = 'length', n = 0;
     for (;;) {
       if (entry.interrupted) { finishReason = 'abort'; break; }
-      const step = this.engine.next();
+      const step = await this.engine.next();
       if (step.text) {
         text += step.text;
         this.reply(id, 'token', { text: step.text, token: step.token });
@@ -157,19 +184,19 @@ export class EngineHost {
     this.needModel();
     if (!SAFE_KEY.test(key || '')) throw new HearthError('bad-request', `Bad session key: ${key}`);
     if (this.busy != null) throw new HearthError('busy', 'The engine is busy; save after the generation ends.');
-    const bytes = this.engine.save();
+    const bytes = this.engine.save(); // null: the engine keeps no state blob (GPU): the conversation only
     // The conversation (meta) first: if the state then fails to fit, the older state still matches a
     // prefix of it and the next turn prefills only the difference. Each blob is replaced whole or
     // not at all (storage.putBlob).
     try {
       await this.storage.putBlob(`${key}.json`, new TextEncoder().encode(JSON.stringify({ model: this.model.key, meta })));
-      await this.storage.putBlob(`${key}.state`, bytes);
+      if (bytes) await this.storage.putBlob(`${key}.state`, bytes);
     } catch (e) {
       const err = HearthError.from(e);
       if (err.code === 'quota') throw new HearthError('quota', 'Not enough storage space to save the conversation. Delete cached models in the cache manager to make room.');
       throw err;
     }
-    this.reply(id, 'session-save', { bytes: bytes.length });
+    this.reply(id, 'session-save', { bytes: bytes ? bytes.length : 0 });
   }
 
   async sessionRestore({ id, key }) {
@@ -188,7 +215,7 @@ export class EngineHost {
     // (meta) still comes back and its next turn is evaluated from the start.
     let restored = saved.model === this.model.key;
     if (restored) {
-      try { this.engine.restore(state); } catch { // damaged or cut short: keep the conversation, recompute its state
+      try { restored = this.engine.restore(state) !== false; } catch { // damaged or cut short: keep the conversation, recompute its state
         this.engine.reset();
         restored = false;
       }

@@ -5,7 +5,8 @@
 // of the request's own type (the other requests). `progress` and `token` are non-terminal.
 //
 // page -> host
-//   load            {source: {url, sha256?, size?} | {file: Blob} | {path}, options: {nCtx, seed, threads, build, wasmBase, store}}
+//   load            {source: {url, sha256?, size?} | {file: Blob} | {path}, options: {nCtx, seed, threads, build, wasmBase, store,
+//                    device: 'auto'|'webgpu'|'wasm'}}
 //   generate        {messages?: [{role, content}], prompt?: string, params: {max_new_tokens, temperature, top_k,
 //                    top_p, min_p, repetition_penalty, stop, thinking}}
 //   interrupt       {target?: id}               stops that request (or every one); replies `interrupt`
@@ -18,8 +19,9 @@
 //   watch           {lock} (no id, worker only)  the worker holds that Web Lock for its life (client.js)
 // host -> page
 //   progress        {phase: 'download'|'verify'|'copy'|'init', loaded, total, bytesPerSecond, secondsLeft, fromCache}
-//   ready           {model: {key, arch, nVocab, nCtxTrain, size, fromCache, build, threads}}
+//   ready           {model: {key, arch, nVocab, nCtxTrain, size, fromCache, build, threads, backend: {device, adapter, reason}}}
 //   token           {text, token}
+//   backend         {backend: {device: 'webgpu'|'wasm', adapter, reason}}   (during generate) the engine left the GPU
 //   done            {text, finishReason: 'stop'|'length'|'abort', usage}
 //   error           {error: {code, message}}
 //   alive           (no id) the worker holds the lock named by `watch`
@@ -28,7 +30,7 @@ export const REQUESTS = new Set([
   'load', 'generate', 'interrupt', 'cache-list', 'cache-delete', 'stats',
   'session-save', 'session-restore', 'session-reset',
 ]);
-export const EVENTS = new Set(['progress', 'token']);
+export const EVENTS = new Set(['progress', 'token', 'backend']);
 
 export function isTerminal(msg, requestType) {
   if (msg.type === 'error' || msg.type === 'ready' || msg.type === 'done') return true;

@@ -1,8 +1,7 @@
 // faults.mjs - faults in the browser on the engine test double: the worker killed or crashed mid-reply, storage full while saving, the tab reloaded during a download, offline with a stale cached worker; each recovers with a message and keeps the saved conversation.
 //
-// Not here: a lost GPU device. The app runs the WebAssembly CPU engine only (web/backend.js refuses
-// device 'webgpu'), so there is no device to lose in the page; the WebGPU driver's fallback to the CPU
-// when the device is destroyed mid-generation is tested in Node (tests/js/webgpu_model.test.mjs).
+// Not here: a lost GPU device, which needs the real engine (this file runs on the test double):
+// tests/e2e/gpu.mjs destroys the device mid-reply in the app on WebGPU.
 // A model larger than the storage quota is tested in storage.mjs.
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -100,8 +100,11 @@ await t.run(async () => {
     const e = await errorOf(CreateEngine(src));
     t.check(`${what} fails with code ${code}`, e && e.code === code && e.message.length > 10, e ? `${e.code}: ${e.message}` : 'no error');
   }
-  const dev = await errorOf(CreateEngine(model, { device: 'webgpu' }));
-  t.check('device webgpu is refused for now', dev && dev.code === 'unsupported-device');
+  const dev = await errorOf(CreateEngine(model, { device: 'tpu' }));
+  t.check('an unknown device is refused', dev && dev.code === 'unsupported-device');
+  const noGpu = await CreateEngine(model, { device: 'webgpu' }); // Node here has no navigator.gpu
+  t.check('device webgpu without WebGPU loads on the CPU and says why', noGpu.model.backend.device === 'wasm' && /WebGPU|planner/.test(noGpu.model.backend.reason || ''), JSON.stringify(noGpu.model.backend));
+  await noGpu.dispose();
 
   // download into the cache: progress, resume after a dropped connection, hash, second load from cache
   const body = fakeModelBytes(3 << 20);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from '../e2e/lib/suite.mjs';
 import { REPO } from '../e2e/lib/config.mjs';
-import { MAX_MODEL_BYTES, WasmEngine } from '../../web/engine.js';
+import { MAX_MODEL_BYTES, WasmEngine, mallocLarge } from '../../web/engine.js';
 
 const t = suite('js-limits');
 const FAKE_WASM = path.join(REPO, 'build/wasm-fake');
@@ -36,4 +36,10 @@ await t.run(async () => {
   const bytes = fakeModelBytes(1 << 20, 0);
   const info = await engine.load({ size: bytes.length, async read(at, n) { return bytes.subarray(at, at + n); } }).catch((e) => e);
   t.check('a model that fits loads afterwards', info && info.arch === 'fake', String(info && (info.message || info.arch)));
+  // A block past 2 GiB (the 4B q4_0 file is 2.4 GB): one malloc of it fails on Emscripten 3.1.6
+  // (sbrk's increment is a signed 32-bit number); mallocLarge grows the heap in steps first.
+  const big = 2.25 * 2 ** 30;
+  const p = mallocLarge(engine.M, big);
+  t.check('a 2.25 GiB block is allocated', p > 0 && p + big <= engine.heap().length, `p=${p}, heap ${engine.heap().length}`);
+  if (p) { engine.heap()[p + big - 1] = 7; t.check('its last byte is writable', engine.heap()[p + big - 1] === 7); engine.M._free(p); }
 });

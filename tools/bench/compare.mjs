@@ -24,21 +24,21 @@ function cpuTimes() {
   return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
 }
 
-async function waitQuiet(minIdle, maxWaitS) {
+export async function waitQuiet(minIdle, maxWaitS) {
   const t0 = Date.now();
   let idle = 0;
   while ((idle = await idleFraction(1000)) < minIdle && Date.now() - t0 < maxWaitS * 1000) { /* wait */ }
   return idle;
 }
 
-async function idleFraction(ms) {
+export async function idleFraction(ms) {
   const a = cpuTimes();
   await new Promise((r) => setTimeout(r, ms));
   const b = cpuTimes();
   return (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
-function median(v) {
+export function median(v) {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
@@ -47,7 +47,7 @@ function hearthRun(o) {
   const out = execFileSync(o.hearth, ['bench', '-m', o.model, '-p', String(o.nPrompt), '-n', String(o.nGen), '-r', '1',
     '--threads', String(o.threads), '--seed', String(o.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const j = JSON.parse(out.trim().split('\n').pop());
-  return { prefill: j.prefill_tps[0], decode: j.decode_tps[0], load: j.load_s, kernels: j.kernels, rss: j.peak_rss_mib,
+  return { prefill: j.prefill_tps[0], decode: j.decode_tps[0], load: j.load_s, weights: j.weights ?? 'mmap', kernels: j.kernels, rss: j.peak_rss_mib,
     util: [j.prefill_cpu_util[0], j.decode_cpu_util[0]] };
 }
 
@@ -87,7 +87,7 @@ async function main() {
   if (!pairs.length) throw new Error('every attempt was disturbed by other work: no pair measured');
   const res = {
     model: o.model, threads: o.threads, n_prompt: o.nPrompt, n_gen: o.nGen, pairs: pairs.length, discarded,
-    hearth_kernels: pairs[0].hearth.kernels, hearth_load_s: median(pairs.map((p) => p.hearth.load)), llama_load_s: h.loadS,
+    hearth_kernels: pairs[0].hearth.kernels, hearth_load_s: median(pairs.map((p) => p.hearth.load)), hearth_weights: pairs[0].hearth.weights, llama_load_s: h.loadS,
     hearth_peak_rss_mib: Math.max(...pairs.map((p) => p.hearth.rss)),
     prefill: { hearth: median(pairs.map((p) => p.hearth.prefill)), llama: median(pairs.map((p) => p.llama.prefill)), ratio: median(pairs.map((p) => p.prefill_ratio)) },
     decode: { hearth: median(pairs.map((p) => p.hearth.decode)), llama: median(pairs.map((p) => p.llama.decode)), ratio: median(pairs.map((p) => p.decode_ratio)) },
@@ -97,9 +97,10 @@ async function main() {
   console.log(`           hearth tok/s   llama.cpp tok/s   hearth/llama (median of pair ratios)`);
   console.log(`prefill    ${res.prefill.hearth.toFixed(2).padStart(12)}   ${res.prefill.llama.toFixed(2).padStart(15)}   ${res.prefill.ratio.toFixed(3)}`);
   console.log(`decode     ${res.decode.hearth.toFixed(2).padStart(12)}   ${res.decode.llama.toFixed(2).padStart(15)}   ${res.decode.ratio.toFixed(3)}`);
-  console.log(`load       hearth ${res.hearth_load_s.toFixed(3)} s (mmap), llama.cpp ${res.llama_load_s.toFixed(3)} s; hearth peak RSS ${res.hearth_peak_rss_mib.toFixed(0)} MiB`);
+  console.log(`load       hearth ${res.hearth_load_s.toFixed(3)} s (${res.hearth_weights}), llama.cpp ${res.llama_load_s.toFixed(3)} s; hearth peak RSS ${res.hearth_peak_rss_mib.toFixed(0)} MiB`);
   if (o.out) writeFileSync(o.out, JSON.stringify(res, null, 2) + '\n');
   await closeLlama(h);
 }
 
-await main();
+// tools/bench/browser.mjs imports the idle gating and median from here.
+if (import.meta.url === `file://${process.argv[1]}`) await main();

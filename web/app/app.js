@@ -16,6 +16,9 @@ const ERROR_PREFIX = {
   template: "The model's chat template failed", 'context-full': 'The conversation no longer fits in the model\'s context; start a new chat',
   nomem: 'Out of memory', 'too-large': 'The model is too large for this browser', backend: 'The compute backend failed',
 };
+// ?device=webgpu|wasm|auto in the page's URL overrides the setting (links, tests).
+const DEVICE_PARAM = new URL(location.href).searchParams.get('device');
+const device = () => DEVICE_PARAM || app.settings.device || 'auto';
 const RESTARTS_PER_MINUTE = 2; // automatic engine restarts after its worker died; then the user decides
 
 const app = {
@@ -72,7 +75,8 @@ async function loadModel(source) {
       progress_callback: (ev) => { if (ev.status === 'progress') loader.progress(ev); },
     });
     if (source.kind !== 'file') localStorage.setItem(SOURCE_KEY, JSON.stringify(source));
-    $('model-name').textContent = `${source.kind === 'file' ? source.file.name : decodeURIComponent(model.split('/').pop())} · ${info.arch} · ${info.build === 'mt' ? `${info.threads} threads` : '1 thread'}`;
+    $('model-name').textContent = `${source.kind === 'file' ? source.file.name : decodeURIComponent(model.split('/').pop())} · ${info.arch}`;
+    showBackend(info);
     loader.hide();
     await restoreConversation();
     setState('ready');
@@ -83,6 +87,24 @@ async function loadModel(source) {
   } finally {
     $('composer').inert = !app.engine.model;
   }
+}
+
+// The header's backend label: "GPU · adapter" or "CPU · threads" (with why, when the GPU was wanted).
+function showBackend(info) {
+  const b = info.backend || { device: 'wasm' };
+  const cpu = `CPU (WebAssembly, ${info.build === 'mt' ? `${info.threads} threads` : '1 thread'})`;
+  $('backend').textContent = b.device === 'webgpu' ? `GPU (WebGPU: ${b.adapter})` : b.reason ? `${cpu}: ${b.reason}` : cpu;
+  $('backend').dataset.device = b.device;
+}
+
+// The GPU was lost mid-reply: the engine goes on on the CPU (the reply finishes there).
+function onBackend(backend) {
+  showBackend({ ...app.engine.model, backend });
+  showError({ code: 'gpu-lost', message: 'The GPU stopped working (the WebGPU device was lost). hearth switched to the CPU and goes on there; your conversation is kept.' });
+}
+
+function newEngine() {
+  return CreateEngine(null, { device: device() }).then((e) => { e.onlost = restartEngine; e.onbackend = onBackend; return e; });
 }
 
 async function restoreConversation() {
@@ -129,13 +151,12 @@ async function restartEngine(err) {
   setState('loading');
   app.engine.dispose().catch(() => {}); // a crashed worker may still be running: end it
   try {
-    app.engine = await CreateEngine(null);
+    app.engine = await newEngine();
   } catch (e) {
     showError(e);
     setState('error');
     return;
   }
-  app.engine.onlost = restartEngine;
   await loadModel(savedSource() || { kind: 'demo' });
   if (!app.engine.model) return; // loadModel showed why
   if (unsent && !$('input').value) $('input').value = unsent;
@@ -207,7 +228,12 @@ function bindUi() {
   $('loader-cancel').addEventListener('click', () => app.engine.interrupt());
   $('new-chat').addEventListener('click', newChat);
   $('error-close').addEventListener('click', clearError);
-  bindSettingsDialog($('settings'), $('open-settings'), () => app.settings, (s) => { app.settings = s; saveSettings(s); });
+  bindSettingsDialog($('settings'), $('open-settings'), () => app.settings, (s) => {
+    const moved = s.device !== app.settings.device && !DEVICE_PARAM;
+    app.settings = s;
+    saveSettings(s);
+    if (moved && app.engine.model) switchDevice(); // the model loads again on the chosen device
+  });
   const models = new ModelsView($('models'), {
     pick: (source) => loadModel(source),
     list: () => app.engine.listCachedModels(),
@@ -230,6 +256,15 @@ function bindUi() {
   });
 }
 
+async function switchDevice() {
+  if (app.generating) await app.engine.interrupt();
+  await saveConversation();
+  const old = app.engine;
+  app.engine = await newEngine();
+  old.dispose().catch(() => {});
+  await loadModel(savedSource() || { kind: 'demo' });
+}
+
 async function main() {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(new URL('../sw.js', import.meta.url), { scope: new URL('../../', import.meta.url).pathname }).catch((e) => console.warn('service worker:', e));
@@ -237,13 +272,12 @@ async function main() {
   bindUi();
   setState('starting');
   try {
-    app.engine = await CreateEngine(null);
+    app.engine = await newEngine();
   } catch (e) {
     showError(e);
     setState('error');
     return;
   }
-  app.engine.onlost = restartEngine;
   await loadModel(savedSource() || { kind: 'demo' });
 }
 
