@@ -14,6 +14,7 @@ typedef struct {
     int n_prompt, n_gen, reps, threads;
     bool json, warmup;
     uint64_t seed;
+    hearth_weights_mode weights;
 } bench_opts;
 
 static int cmp_double(const void *a, const void *b) {
@@ -72,11 +73,12 @@ static hearth_status run_once(hearth_session *s, const int32_t *prompt, int n_pr
 }
 
 static int usage(void) {
-    return cli_fail("bench", "usage: hearth bench -m MODEL [-p 512] [-n 128] [-r 5] [--threads N] [--json] [--no-warmup] [--seed S]");
+    return cli_fail("bench", "usage: hearth bench -m MODEL [-p 512] [-n 128] [-r 5] [--threads N] [--json] [--no-warmup] [--seed S]\n"
+                            "       [--weights auto|mmap|copy]");
 }
 
 int cmd_bench(int argc, char **argv) {
-    bench_opts o = {NULL, 512, 128, 5, 0, false, true, 1};
+    bench_opts o = {NULL, 512, 128, 5, 0, false, true, 1, HEARTH_WEIGHTS_AUTO};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const bool has = i + 1 < argc;
@@ -88,12 +90,20 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--seed") && has) o.seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--json")) o.json = true;
         else if (!strcmp(a, "--no-warmup")) o.warmup = false;
+        else if (!strcmp(a, "--weights") && has) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "auto")) o.weights = HEARTH_WEIGHTS_AUTO;
+            else if (!strcmp(v, "mmap")) o.weights = HEARTH_WEIGHTS_MMAP;
+            else if (!strcmp(v, "copy")) o.weights = HEARTH_WEIGHTS_COPY;
+            else return usage();
+        }
         else return usage();
     }
     if (!o.model || o.n_prompt < 1 || o.n_gen < 0 || o.reps < 1 || o.threads < 0) return usage();
 
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = o.threads;
+    mp.weights = o.weights;
     hearth_model *m = NULL;
     char err[600];
     double t0 = hu_now();
@@ -152,8 +162,8 @@ int cmd_bench(int argc, char **argv) {
     const char *kname = hk_pick(&kt)->name;
     if (o.json) {
         printf("{\"engine\":\"hearth\",\"model\":\"%s\",\"arch\":\"%s\",\"kernels\":\"%s\",\"threads\":%d,"
-               "\"load_s\":%.4f,\"n_prompt\":%d,\"n_gen\":%d,\"runs\":%d,\"prefill_tps\":[",
-               o.model, hearth_model_arch(m), kname, nth, load_s, o.n_prompt, o.n_gen, o.reps);
+               "\"load_s\":%.4f,\"weights\":\"%s\",\"n_prompt\":%d,\"n_gen\":%d,\"runs\":%d,\"prefill_tps\":[",
+               o.model, hearth_model_arch(m), kname, nth, load_s, hearth_model_weights(m), o.n_prompt, o.n_gen, o.reps);
         for (int r = 0; r < o.reps; r++) printf("%s%.4f", r ? "," : "", tp[r]);
         printf("],\"decode_tps\":[");
         for (int r = 0; r < o.reps; r++) printf("%s%.4f", r ? "," : "", td[r]);
@@ -165,7 +175,7 @@ int cmd_bench(int argc, char **argv) {
     } else {
         printf("model      %s (%s)\n", o.model, hearth_model_arch(m));
         printf("kernels    %s, %d threads\n", kname, nth);
-        printf("load       %.3f s\n", load_s);
+        printf("load       %.3f s (weights: %s)\n", load_s, hearth_model_weights(m));
         printf("prefill    %.2f tok/s  (%d tokens, median of %d)\n", mp_, o.n_prompt, o.reps);
         printf("decode     %.2f tok/s  (%d tokens, median of %d)\n", md, o.n_gen, o.reps);
         printf("peak RSS   %.1f MiB\n", rss);

@@ -2,8 +2,9 @@
  *
  * Each hcpu_* op has the contract of its plain-C reference in ops.h (hop_*_ref) and is tested
  * against it (tests/test_ops_simd.c). Work is split across the session's thread pool: matmuls by
- * output rows (and token blocks), attention by (token, head), the Mamba-2 scan by heads, the conv
- * by channels. Quantised matmuls quantise the activations to Q8_0 first (see cpu_kernels.h).
+ * output rows (and token blocks), attention by (token, KV head), the Mamba-2 scan by heads, the conv
+ * by channels. Quantised matmuls quantise the activations first (Q8_0 for Q4_0 weights, int16
+ * blocks for Q8_0 and k-quant weights; see cpu_kernels.h).
  */
 #ifndef HEARTH_CPU_H
 #define HEARTH_CPU_H
@@ -17,7 +18,8 @@ typedef struct hcpu_ctx {
     const hk_kernels *k;   /* = &kt unless a test points it elsewhere */
     hk_kernels kt;         /* the table picked for this CPU */
     int nth;               /* threads of the pool */
-    /* quantised activations of a matmul: act_cap blocks of codes, scales and sums */
+    /* quantised activations of a matmul: act_cap blocks of codes (room for int16 codes: aq is
+     * read as int16_t for Q8_0 and k-quant weights), scales and sums */
     int8_t *aq;
     float *ad, *as;
     size_t act_cap;

@@ -1,11 +1,12 @@
 /* cpu_avx2.c - the AVX2 + FMA + F16C kernel table (x86-64); built with -mavx2 -mfma -mf16c, used only after a CPU check.
  *
- * Quantised matmul layout: 8 weight rows are processed together with one row per 32-bit lane.
+ * Q4_0 matmul layout: 8 weight rows are processed together with one row per 32-bit lane.
  * The 8 rows' blocks are transposed in registers (no repacked copy of the mapped weights), so a
  * block dot product needs no horizontal sum: maddubs(u8 weights, s8 activations broadcast by
  * dword) adds 2 products per 16-bit lane, 8 of those are added in 16 bits (Q4_0 bounds: 8 x 2 x
  * 15 x 127 = 30480 < 32767), and one madd with ones widens to 32 bits. Up to 4 tokens share each
- * transposed weight block (prefill), 1 token in decode.
+ * transposed weight block (prefill), 1 token in decode. Q8_0 and k-quant weights take int16
+ * activations (cpu_kernels.h) row by row: see the int16-activation tiles below.
  */
 #include "cpu_kernels.h"
 
@@ -92,6 +93,37 @@ static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
     }
 }
 
+/* int16 codes: values outside [-32768, 32767] (only from non-finite input) become 0 */
+static ALWAYS_INLINE __m256i codes16(__m256 r) {
+    const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(r, _mm256_set1_ps(-32768.0f), _CMP_GE_OQ),
+                                    _mm256_cmp_ps(r, _mm256_set1_ps(32767.0f), _CMP_LE_OQ));
+    return _mm256_and_si256(_mm256_cvttps_epi32(r), _mm256_castps_si256(ok));
+}
+
+static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb) {
+    const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_and_ps(v0, absm), _mm256_setzero_ps());
+        m = _mm256_max_ps(_mm256_and_ps(v1, absm), m);
+        m = _mm256_max_ps(_mm256_and_ps(v2, absm), m);
+        m = _mm256_max_ps(_mm256_and_ps(v3, absm), m);
+        const float dd = hmax8(m) / 32767.0f;
+        const __m256 id = _mm256_set1_ps(dd != 0.0f ? 1.0f / dd : 0.0f);
+        const __m256i i0 = codes16(round_away(_mm256_mul_ps(v0, id))), i1 = codes16(round_away(_mm256_mul_ps(v1, id)));
+        const __m256i i2 = codes16(round_away(_mm256_mul_ps(v2, id))), i3 = codes16(round_away(_mm256_mul_ps(v3, id)));
+        const __m256i sum4 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum4), _mm256_extracti128_si256(sum4, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        /* packs interleaves the 128-bit halves: restore the order of the 64-bit quarters */
+        _mm256_storeu_si256((__m256i *)q, _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xd8));
+        _mm256_storeu_si256((__m256i *)(q + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xd8));
+        d[b] = dd;
+        s[b] = dd * (float)_mm_cvtsi128_si32(s4);
+    }
+}
+
 /* ---- quantised GEMM tiles: 8 rows (one per lane) x MT tokens ---- */
 
 /* The f16 scales of 8 blocks at the same offset of 8 rows, as 8 floats. */
@@ -171,41 +203,6 @@ static ALWAYS_INLINE void tile_q4_0(const uint8_t *const rows[8], const hk_q8act
     }
 }
 
-/* acc[j] += dot(Q8_0 rows, token t0+j): 32 bytes of 8 rows transposed, sign trick for s8 x s8. */
-static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[8], const hk_q8act *x, int t0, const int MT, __m256 acc[4]) {
-    const int nb = x->nb;
-    const __m256i ones = _mm256_set1_epi16(1);
-    #pragma GCC unroll 16
-    for (int j = 0; j < MT; j++) acc[j] = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++) {
-        const size_t off = (size_t)b * 34;
-        if (MT <= 2) prefetch_rows(rows, off);
-        const uint8_t *p[8];
-        __m256i lo[4], hi[4];
-        #pragma GCC unroll 16
-        for (int k = 0; k < 8; k++) p[k] = rows[k] + off + 2;
-        transpose16x8(p, lo); /* values 0..15: dword j = values 4j..4j+3 */
-        #pragma GCC unroll 16
-        for (int k = 0; k < 8; k++) p[k] += 16;
-        transpose16x8(p, hi); /* values 16..31 */
-        const __m256 dw = scales8(rows, off);
-        #pragma GCC unroll 16
-        for (int j = 0; j < MT; j++) {
-            const size_t tb = (size_t)(t0 + j) * nb + b;
-            const int8_t *xq = x->q + tb * HK_QK;
-            __m256i s32 = _mm256_setzero_si256();
-            #pragma GCC unroll 16
-            for (int k = 0; k < 8; k++) {
-                const __m256i w = k < 4 ? lo[k] : hi[k - 4];
-                const __m256i xv = _mm256_set1_epi32(load_i32(xq + 4 * k));
-                const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(xv), _mm256_sign_epi8(w, xv));
-                s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(p16, ones));
-            }
-            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_mul_ps(dw, _mm256_set1_ps(x->d[tb])), acc[j]);
-        }
-    }
-}
-
 static ALWAYS_INLINE void store_rows(float *y, const __m256 v, int m) {
     if (m == 8) {
         _mm256_storeu_ps(y, v);
@@ -219,7 +216,7 @@ static ALWAYS_INLINE void store_rows(float *y, const __m256 v, int m) {
 #define TILE_ROWS 8
 #define TILE_TOKENS 4
 
-static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys, bool q4) {
+static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
     for (int r0 = 0; r0 < nr; r0 += TILE_ROWS) {
         const int m = nr - r0 < TILE_ROWS ? nr - r0 : TILE_ROWS;
         const uint8_t *rows[8];
@@ -228,32 +225,186 @@ static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int n
         for (int t0 = 0; t0 < nt; t0 += TILE_TOKENS) {
             const int mt = nt - t0 < TILE_TOKENS ? nt - t0 : TILE_TOKENS;
             __m256 acc[4];
-            if (q4) {
-                switch (mt) {
-                case 4: tile_q4_0(rows, x, t0, 4, acc); break;
-                case 3: tile_q4_0(rows, x, t0, 3, acc); break;
-                case 2: tile_q4_0(rows, x, t0, 2, acc); break;
-                default: tile_q4_0(rows, x, t0, 1, acc); break;
-                }
-            } else {
-                switch (mt) {
-                case 4: tile_q8_0(rows, x, t0, 4, acc); break;
-                case 3: tile_q8_0(rows, x, t0, 3, acc); break;
-                case 2: tile_q8_0(rows, x, t0, 2, acc); break;
-                default: tile_q8_0(rows, x, t0, 1, acc); break;
-                }
+            switch (mt) {
+            case 4: tile_q4_0(rows, x, t0, 4, acc); break;
+            case 3: tile_q4_0(rows, x, t0, 3, acc); break;
+            case 2: tile_q4_0(rows, x, t0, 2, acc); break;
+            default: tile_q4_0(rows, x, t0, 1, acc); break;
             }
             for (int j = 0; j < mt; j++) store_rows(y + (size_t)(t0 + j) * ys + r0, acc[j], m);
         }
     }
 }
 
-static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, true);
+/* ---- int16-activation tiles (Q8_0 and k-quant weights) ----
+ * Row-major: a 32-value block of weights is widened to 2 x 16 int16 and multiplied with the
+ * token's 2 x 16 activation codes by madd_epi16 (exact: 2 products per 32-bit lane); the 8 lanes
+ * are scaled in f32 per block and summed horizontally once per output. */
+
+/* out[r][j] = dot(Q8_0 row r, token t0+j) for r < MR, j < MT (2 x 2 tiles share widened blocks). */
+static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[2], const hk_q16act *x, int t0, const int MR, const int MT,
+                                    float out[2][2]) {
+    const int nb = x->nb;
+    __m256 acc[2][2];
+    #pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) acc[r][j] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        __m256i xl[2], xh[2];
+        float dx[2];
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) {
+            const size_t tb = (size_t)(t0 + j) * nb + b;
+            xl[j] = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK));
+            xh[j] = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK + 16));
+            dx[j] = x->d[tb];
+        }
+        #pragma GCC unroll 4
+        for (int r = 0; r < MR; r++) {
+            const uint8_t *blk = rows[r] + (size_t)b * 34;
+            const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
+            const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
+            const float dw = _cvtsh_ss(load_u16(blk));
+            #pragma GCC unroll 4
+            for (int j = 0; j < MT; j++) {
+                const __m256i s32 = _mm256_add_epi32(_mm256_madd_epi16(w0, xl[j]), _mm256_madd_epi16(w1, xh[j]));
+                acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_set1_ps(dw * dx[j]), acc[r][j]);
+            }
+        }
+    }
+    #pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) out[r][j] = hsum8(acc[r][j]);
 }
 
-static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, false);
+static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    for (int r0 = 0; r0 < nr; r0 += 2) {
+        const int mr = nr - r0 < 2 ? nr - r0 : 2;
+        const uint8_t *rows[2] = {w + (size_t)r0 * rb, w + (size_t)(r0 + mr - 1) * rb};
+        for (int t0 = 0; t0 < nt; t0 += 2) {
+            const int mt = nt - t0 < 2 ? nt - t0 : 2;
+            float out[2][2];
+            if (mr == 2 && mt == 2) tile_q8_0(rows, x, t0, 2, 2, out);
+            else if (mr == 2) tile_q8_0(rows, x, t0, 2, 1, out);
+            else if (mt == 2) tile_q8_0(rows, x, t0, 1, 2, out);
+            else tile_q8_0(rows, x, t0, 1, 1, out);
+            for (int j = 0; j < mt; j++)
+                for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
+        }
+    }
+}
+
+/* A k-quant super-block unpacked for the int16 dot product: value i = sc[i/32] * q[i] - mn[i/32]
+ * (Q6_K folds its 16-value sub-block scales into q: |(q - 32) * sc| <= 4096, so a 32-bit lane
+ * holding 4 products with int16 activations stays below 2^29). */
+typedef struct {
+    _Alignas(32) int16_t q[HK_QKK];
+    float sc[8], mn[8];
+} kblock;
+
+enum { KQ4, KQ5, KQ6 };
+
+static ALWAYS_INLINE void store_u8_as_i16(int16_t *dst, __m256i v) {
+    _mm256_store_si256((__m256i *)dst, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)));
+    _mm256_store_si256((__m256i *)(dst + 16), _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1)));
+}
+
+static ALWAYS_INLINE void unpack_q45_k(const uint8_t *blk, const bool q5, kblock *u) {
+    const float d = _cvtsh_ss(load_u16(blk)), dmin = _cvtsh_ss(load_u16(blk + 2));
+    for (int j = 0; j < 8; j++) {
+        int sc, m;
+        hk_k_scale_min(blk + 4, j, &sc, &m);
+        u->sc[j] = d * (float)sc;
+        u->mn[j] = dmin * (float)m;
+    }
+    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+    const uint8_t *qs = blk + (q5 ? 48 : 16);
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        if (q5) { /* bit 2c (low nibbles) and 2c+1 (high) of qh[l] become bit 4 */
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+        }
+        store_u8_as_i16(u->q + 64 * c, lo);
+        store_u8_as_i16(u->q + 64 * c + 32, hi);
+    }
+}
+
+static ALWAYS_INLINE void unpack_q6_k(const uint8_t *blk, kblock *u) {
+    const float d = _cvtsh_ss(load_u16(blk + 208));
+    const int8_t *sc = (const int8_t *)(blk + 192);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3), off = _mm256_set1_epi8(32);
+    #pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+        #pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32 * (k & 1)));
+            const __m256i nib = k < 2 ? _mm256_and_si256(v, m4) : _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            const __m256i top = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2), 4);
+            const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nib, top), off); /* -32..31 */
+            int16_t *dst = u->q + 128 * h + 32 * k;
+            const __m256i w0 = _mm256_mullo_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)), _mm256_set1_epi16(sc[8 * h + 2 * k]));
+            const __m256i w1 =
+                _mm256_mullo_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1)), _mm256_set1_epi16(sc[8 * h + 2 * k + 1]));
+            _mm256_store_si256((__m256i *)dst, w0);
+            _mm256_store_si256((__m256i *)(dst + 16), w1);
+            u->sc[4 * h + k] = d;
+            u->mn[4 * h + k] = 0.0f;
+        }
+    }
+}
+
+/* acc += the 8 blocks' scaled int16 dot products with activation blocks xb..xb+7; *mins += their offsets. */
+static ALWAYS_INLINE void dot_kblock(const kblock *u, const hk_q16act *x, size_t xb, const bool has_min, __m256 *acc, float *mins) {
+    #pragma GCC unroll 8
+    for (int b = 0; b < 8; b++) {
+        const int16_t *xq = x->q + (xb + (size_t)b) * HK_QK;
+        const __m256i s32 =
+            _mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256((const __m256i *)(u->q + 32 * b)), _mm256_loadu_si256((const __m256i *)xq)),
+                             _mm256_madd_epi16(_mm256_load_si256((const __m256i *)(u->q + 32 * b + 16)),
+                                               _mm256_loadu_si256((const __m256i *)(xq + 16))));
+        *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_set1_ps(u->sc[b] * x->d[xb + (size_t)b]), *acc);
+        if (has_min) *mins += u->mn[b] * x->s[xb + (size_t)b];
+    }
+}
+
+/* One row at a time, up to 4 tokens per unpacked super-block. */
+static ALWAYS_INLINE void gemm_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys, const int kind) {
+    const int nb = x->nb, nsb = nb / 8;
+    const size_t bb = kind == KQ4 ? 144 : kind == KQ5 ? 176 : 210;
+    kblock u;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+            const int mt = nt - t0 < 4 ? nt - t0 : 4;
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            float mins[4] = {0, 0, 0, 0};
+            for (int i = 0; i < nsb; i++) {
+                if (kind == KQ6)
+                    unpack_q6_k(row + (size_t)i * bb, &u);
+                else
+                    unpack_q45_k(row + (size_t)i * bb, kind == KQ5, &u);
+                for (int j = 0; j < mt; j++) dot_kblock(&u, x, (size_t)(t0 + j) * nb + (size_t)i * 8, kind != KQ6, &acc[j], &mins[j]);
+            }
+            for (int j = 0; j < mt; j++) y[(size_t)(t0 + j) * ys + r] = hsum8(acc[j]) - mins[j];
+        }
+    }
+}
+
+static void gemm_q4_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ4);
+}
+static void gemm_q5_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ5);
+}
+static void gemm_q6_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ6);
 }
 
 /* ---- float-weight GEMM tiles: 4 rows x up to 2 tokens, 8 values per step ---- */
@@ -521,8 +672,12 @@ static void scale_mul(float *out, const float *x, const float *w, float r, int n
 static const hk_kernels k_avx2 = {
     .name = "avx2",
     .quantize_q8 = quantize_q8,
+    .quantize_q16 = quantize_q16,
     .gemm_q4_0 = gemm_q4_0,
     .gemm_q8_0 = gemm_q8_0,
+    .gemm_q4_k = gemm_q4_k,
+    .gemm_q5_k = gemm_q5_k,
+    .gemm_q6_k = gemm_q6_k,
     .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,

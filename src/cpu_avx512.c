@@ -1,12 +1,16 @@
-/* cpu_avx512.c - AVX-512 VNNI quantised tiles (x86-64; built with -mavx512f/bw/vl/vnni, used only after a CPU check).
+/* cpu_avx512.c - AVX-512 VNNI quantised tiles, Q4_0 and Q8_0 (x86-64; built with -mavx512f/bw/vl/vnni, used only after a CPU check).
  *
- * Same layout idea as cpu_avx2.c, twice as wide: 16 weight rows are transposed in registers so
- * that each 32-bit lane holds one row, and vpdpbusd (u8 x s8, 4 products per lane, accumulated in
- * 32 bits, no saturation) forms a block's dot product without horizontal sums. The unsigned
- * operand is the weight: Q4_0 nibbles as they are (0..15, corrected by -8 * sum of the
- * activation codes), Q8_0 codes plus 128 (corrected by -128 * that sum). With several tokens
+ * Q4_0 (Q8_0 activations): the layout idea of cpu_avx2.c, twice as wide: 16 weight rows are
+ * transposed in registers so that each 32-bit lane holds one row, and vpdpbusd (u8 x s8, 4
+ * products per lane, accumulated in 32 bits, no saturation) forms a block's dot product without
+ * horizontal sums. The unsigned operand is the weight: Q4_0 nibbles as they are (0..15, corrected
+ * by -8 * sum of the activation codes). With several tokens
  * (prefill) a chunk of blocks is transposed once into an L1-sized buffer and reused by every
  * token; with one token (decode) each block is transposed and used at once.
+ *
+ * Q8_0 (int16 activations, cpu_kernels.h): row by row, a block's 32 weights widen to 32 int16
+ * in one register and vpdpwssd (s16 x s16, 2 products per lane) multiplies them with the
+ * token's 32 codes; the 16 lanes are scaled per block in f32 and summed once per output.
  */
 #include "cpu_kernels.h"
 
@@ -62,28 +66,17 @@ static ALWAYS_INLINE void transpose16x16(const uint8_t *const p[16], __m512i out
 /* Block at byte offset `off` of 16 rows: row k at w0 + k*rb, or at rows[k] when rows is not NULL
  * (a short last group); vidx[k] = row k's offset from row 0. */
 static ALWAYS_INLINE void load_block(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx, size_t off,
-                                     const bool q4, blk16 *o) {
+                                     blk16 *o) {
     const uint8_t *p[16];
     #pragma GCC unroll 16
     for (int k = 0; k < 16; k++) p[k] = (rows ? rows[k] : w0 + (size_t)k * rb) + off + 2;
     __m512i D[4];
     transpose16x16(p, D);
-    if (q4) {
-        const __m512i m4 = _mm512_set1_epi8(0x0f);
-        #pragma GCC unroll 16
-        for (int j = 0; j < 4; j++) {
-            o->w[j] = _mm512_and_si512(D[j], m4);                          /* values 4j..4j+3 */
-            o->w[4 + j] = _mm512_and_si512(_mm512_srli_epi16(D[j], 4), m4); /* values 16+4j.. */
-        }
-    } else {
-        const __m512i bias = _mm512_set1_epi8((char)0x80); /* s8 -> u8: q + 128 */
-        #pragma GCC unroll 16
-        for (int j = 0; j < 4; j++) o->w[j] = _mm512_xor_si512(D[j], bias);
-        #pragma GCC unroll 16
-        for (int k = 0; k < 16; k++) p[k] += 16;
-        transpose16x16(p, D);
-        #pragma GCC unroll 16
-        for (int j = 0; j < 4; j++) o->w[4 + j] = _mm512_xor_si512(D[j], bias);
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    #pragma GCC unroll 16
+    for (int j = 0; j < 4; j++) {
+        o->w[j] = _mm512_and_si512(D[j], m4);                          /* values 4j..4j+3 */
+        o->w[4 + j] = _mm512_and_si512(_mm512_srli_epi16(D[j], 4), m4); /* values 16+4j.. */
     }
     /* the f16 scale: the low half of the 4 bytes at each row's block start */
     const __m512i g = _mm512_i32gather_epi32(vidx, (const void *)(w0 + off), 1);
@@ -124,19 +117,19 @@ static ALWAYS_INLINE void store_rows(float *y, __m512 v, int m) {
 /* Decode: each block of the 16 rows is transposed and used at once; the rows' coming lines are
  * prefetched (16 interleaved short streams are more than the hardware prefetchers follow). */
 static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx,
-                                       const hk_q8act *x, int nt, const bool q4, __m512 acc[TGROUP]) {
-    const size_t bb = q4 ? 18 : 34;
-    const float corr = q4 ? 8.0f : 128.0f;
+                                       const hk_q8act *x, int nt, __m512 acc[TGROUP]) {
+    const size_t bb = 18;
+    const float corr = 8.0f;
     const int nb = x->nb;
     for (int b = 0; b < nb; b++) {
         const size_t off = (size_t)b * bb;
-        if (!q4 || (b & 1) == 0) { /* about one prefetch per row per 64-byte line */
+        if ((b & 1) == 0) { /* about one prefetch per row per 64-byte line */
             #pragma GCC unroll 16
             for (int k = 0; k < 16; k++)
                 _mm_prefetch((const char *)((rows ? rows[k] : w0 + (size_t)k * rb) + off + PREFETCH), _MM_HINT_T0);
         }
         blk16 blk;
-        load_block(w0, rb, rows, vidx, off, q4, &blk);
+        load_block(w0, rb, rows, vidx, off, &blk);
         if (nt == 2)
             tile(&blk, x, (size_t)b, nb, 2, corr, acc);
         else
@@ -144,9 +137,9 @@ static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8
     }
 }
 
-static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys, const bool q4) {
-    const size_t bb = q4 ? 18 : 34;
-    const float corr = q4 ? 8.0f : 128.0f;
+static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    const size_t bb = 18;
+    const float corr = 8.0f;
     const int nb = x->nb;
     for (int r0 = 0; r0 < nr; r0 += ROWS) {
         const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
@@ -164,9 +157,9 @@ static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int n
         if (nt <= 2) {
             __m512 acc[TGROUP] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             if (rp)
-                decode_group(w0, rb, rp, vidx, x, nt, q4, acc);
+                decode_group(w0, rb, rp, vidx, x, nt, acc);
             else
-                decode_group(w0, rb, NULL, vidx, x, nt, q4, acc);
+                decode_group(w0, rb, NULL, vidx, x, nt, acc);
             for (int j = 0; j < nt; j++) store_rows(y + (size_t)j * ys + r0, acc[j], m);
             continue;
         }
@@ -179,9 +172,9 @@ static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int n
                 const int nk = nb - kb < KCHUNK ? nb - kb : KCHUNK;
                 blk16 buf[KCHUNK];
                 if (rp)
-                    for (int i = 0; i < nk; i++) load_block(w0, rb, rp, vidx, (size_t)(kb + i) * bb, q4, &buf[i]);
+                    for (int i = 0; i < nk; i++) load_block(w0, rb, rp, vidx, (size_t)(kb + i) * bb, &buf[i]);
                 else
-                    for (int i = 0; i < nk; i++) load_block(w0, rb, NULL, vidx, (size_t)(kb + i) * bb, q4, &buf[i]);
+                    for (int i = 0; i < nk; i++) load_block(w0, rb, NULL, vidx, (size_t)(kb + i) * bb, &buf[i]);
                 for (int t0 = 0; t0 < nts; t0 += TGROUP) {
                     __m512 *a = accs + t0;
                     switch (nts - t0 < TGROUP ? nts - t0 : TGROUP) {
@@ -201,12 +194,82 @@ static void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int n
     }
 }
 
-static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, true);
+#ifndef PREFETCH_Q8
+#define PREFETCH_Q8 256 /* decode: bytes ahead of the current Q8_0 block that each row prefetches */
+#endif
+
+/* out[r][j] = dot(Q8_0 row r, token t0+j) for r < MR, j < MT: widened blocks shared by MT tokens. */
+static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[4], const hk_q16act *x, int t0, const int MR, const int MT,
+                                    float out[4][4]) {
+    const int nb = x->nb;
+    __m512 acc[4][4];
+    #pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) acc[r][j] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        __m512i xv[4];
+        float dx[4];
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) {
+            const size_t tb = (size_t)(t0 + j) * nb + b;
+            xv[j] = _mm512_loadu_si512(x->q + tb * HK_QK);
+            dx[j] = x->d[tb];
+        }
+        #pragma GCC unroll 4
+        for (int r = 0; r < MR; r++) {
+            const uint8_t *blk = rows[r] + (size_t)b * 34;
+            if (MT == 1 && (b & 1) == 0) _mm_prefetch((const char *)(blk + PREFETCH_Q8), _MM_HINT_T0); /* decode */
+            const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(blk + 2)));
+            uint16_t h;
+            memcpy(&h, blk, 2);
+            const float dw = _cvtsh_ss(h);
+            #pragma GCC unroll 4
+            for (int j = 0; j < MT; j++) {
+                const __m512i s32 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv[j]);
+                acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s32), _mm512_set1_ps(dw * dx[j]), acc[r][j]);
+            }
+        }
+    }
+    #pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) out[r][j] = _mm512_reduce_add_ps(acc[r][j]);
 }
 
-static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, false);
+#define TILE_Q8(mr, mt) tile_q8_0(rows, x, t0, mr, mt, out)
+
+/* Tiles of 4 rows x 4 tokens (4 rows x 1 token in decode). */
+static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    for (int r0 = 0; r0 < nr; r0 += 4) {
+        const int mr = nr - r0 < 4 ? nr - r0 : 4;
+        const uint8_t *rows[4];
+        for (int k = 0; k < 4; k++) rows[k] = w + (size_t)(r0 + (k < mr ? k : mr - 1)) * rb;
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+            const int mt = nt - t0 < 4 ? nt - t0 : 4;
+            float out[4][4];
+            switch ((mr - 1) * 4 + (mt - 1)) {
+            case 0: TILE_Q8(1, 1); break;
+            case 1: TILE_Q8(1, 2); break;
+            case 2: TILE_Q8(1, 3); break;
+            case 3: TILE_Q8(1, 4); break;
+            case 4: TILE_Q8(2, 1); break;
+            case 5: TILE_Q8(2, 2); break;
+            case 6: TILE_Q8(2, 3); break;
+            case 7: TILE_Q8(2, 4); break;
+            case 8: TILE_Q8(3, 1); break;
+            case 9: TILE_Q8(3, 2); break;
+            case 10: TILE_Q8(3, 3); break;
+            case 11: TILE_Q8(3, 4); break;
+            case 12: TILE_Q8(4, 1); break;
+            case 13: TILE_Q8(4, 2); break;
+            case 14: TILE_Q8(4, 3); break;
+            default: TILE_Q8(4, 4); break;
+            }
+            for (int j = 0; j < mt; j++)
+                for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
+        }
+    }
 }
 
 static const hk_kernels k_avx512 = {

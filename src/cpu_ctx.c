@@ -52,7 +52,8 @@ hearth_status hcpu_reserve(hcpu_ctx *c, int T, int max_in, int n_ctx, int chunk,
     const uint64_t blocks = (uint64_t)T * (uint64_t)((max_in + HK_QK - 1) / HK_QK);
     if (blocks > c->act_cap) {
         size_t cq = c->act_cap, cd = c->act_cap, cs = c->act_cap;
-        if ((st = grow((void **)&c->aq, &cq, blocks * HK_QK, 1, e))) return st;
+        /* codes: int8 (Q8_0 activations) or int16 (for Q8_0 and k-quant weights) */
+        if ((st = grow((void **)&c->aq, &cq, blocks * HK_QK * sizeof(int16_t), 1, e))) return st;
         if ((st = grow((void **)&c->ad, &cd, blocks, sizeof(float), e))) return st;
         if ((st = grow((void **)&c->as, &cs, blocks, sizeof(float), e))) return st;
         c->act_cap = (size_t)blocks;

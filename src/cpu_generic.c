@@ -26,6 +26,25 @@ static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
     }
 }
 
+/* int16 per 32-value block: d = amax/32767 kept in f32. */
+static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb) {
+    for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
+        float amax = 0.0f;
+        for (int j = 0; j < HK_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float dd = amax / 32767.0f;
+        const float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < HK_QK; j++) {
+            float r = roundf(x[j] * id);
+            int v = r >= -32768.0f && r <= 32767.0f ? (int)r : 0;
+            q[j] = (int16_t)v;
+            sum += v;
+        }
+        d[b] = dd;
+        s[b] = dd * (float)sum;
+    }
+}
+
 /* Q4_0 block: { f16 d; u8 qs[16] }, value j = (qs[j] & 15) - 8, value j+16 = (qs[j] >> 4) - 8. */
 static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
     const int nb = x->nb;
@@ -50,18 +69,19 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
     }
 }
 
-/* Q8_0 block: { f16 d; i8 qs[32] }. */
-static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+/* Q8_0 block: { f16 d; i8 qs[32] }, against int16 activations (|product sum| <= 32 * 128 * 32768 = 2^27). */
+static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
     const int nb = x->nb;
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = w + (size_t)r * rb;
         for (int t = 0; t < nt; t++) {
-            const int8_t *xq = x->q + (size_t)t * nb * HK_QK;
+            const int16_t *xq = x->q + (size_t)t * nb * HK_QK;
             const float *xd = x->d + (size_t)t * nb;
             float acc = 0.0f;
             for (int b = 0; b < nb; b++) {
                 const uint8_t *blk = row + (size_t)b * 34;
-                const int8_t *qw = (const int8_t *)(blk + 2), *qb = xq + (size_t)b * HK_QK;
+                const int8_t *qw = (const int8_t *)(blk + 2);
+                const int16_t *qb = xq + (size_t)b * HK_QK;
                 int isum = 0;
                 for (int j = 0; j < HK_QK; j++) isum += qw[j] * qb[j];
                 acc += f16_at(blk) * xd[b] * (float)isum;
@@ -69,6 +89,82 @@ static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
             y[(size_t)t * ys + r] = acc;
         }
     }
+}
+
+/* Q4_K (144 bytes) / Q5_K (176 bytes) super-block against 8 int16 activation blocks: value i of
+ * sub-block j is d*sc[j]*q_i - dmin*m[j], so its dot product is
+ * d*sc[j]*d_x*sum(q_i x_i) - dmin*m[j]*s_x (s_x = d_x * sum of the block's codes). */
+static float dot_q45_k(const uint8_t *blk, const int16_t *xq, const float *xd, const float *xs, const bool q5) {
+    const float d = f16_at(blk), dmin = f16_at(blk + 2);
+    const uint8_t *qh = blk + 16, *qs = blk + (q5 ? 48 : 16);
+    float acc = 0.0f;
+    for (int j = 0; j < 8; j++) {
+        int sc, m;
+        hk_k_scale_min(blk + 4, j, &sc, &m);
+        const int c = j / 2, shift = (j & 1) * 4;
+        int isum = 0;
+        for (int l = 0; l < 32; l++) {
+            int q = (qs[32 * c + l] >> shift) & 15;
+            if (q5) q |= ((qh[l] >> j) & 1) << 4;
+            isum += q * xq[32 * j + l];
+        }
+        acc += d * (float)sc * xd[j] * (float)isum - dmin * (float)m * xs[j];
+    }
+    return acc;
+}
+
+/* Q6_K (210 bytes): value 128h + 32k + l (see quant_k.c) is d*sc[8h + 2k + l/16]*(q - 32). */
+static float dot_q6_k(const uint8_t *blk, const int16_t *xq, const float *xd) {
+    const float d = f16_at(blk + 208);
+    const int8_t *sc = (const int8_t *)(blk + 192);
+    float acc = 0.0f;
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ql = blk + 64 * h + 32 * (k & 1), *qh = blk + 128 + 32 * h;
+            int64_t isum = 0;
+            for (int half = 0; half < 2; half++) {
+                int part = 0; /* <= 16 * 32 * 32768 = 2^24 */
+                for (int l = 16 * half; l < 16 * half + 16; l++) {
+                    const int q = ((k < 2 ? ql[l] & 15 : ql[l] >> 4) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+                    part += q * xq[128 * h + 32 * k + l];
+                }
+                isum += (int64_t)sc[8 * h + 2 * k + half] * part;
+            }
+            acc += d * xd[4 * h + k] * (float)isum;
+        }
+    return acc;
+}
+
+enum { KQ4, KQ5, KQ6 };
+
+static void gemm_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys, int kind) {
+    const int nb = x->nb, nsb = nb / 8;
+    const size_t bb = kind == KQ4 ? 144 : kind == KQ5 ? 176 : 210;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t = 0; t < nt; t++) {
+            float acc = 0.0f;
+            for (int i = 0; i < nsb; i++) {
+                const size_t xb = (size_t)t * nb + (size_t)i * 8;
+                const int16_t *xq = x->q + xb * HK_QK;
+                if (kind == KQ6)
+                    acc += dot_q6_k(row + i * bb, xq, x->d + xb);
+                else
+                    acc += dot_q45_k(row + i * bb, xq, x->d + xb, x->s + xb, kind == KQ5);
+            }
+            y[(size_t)t * ys + r] = acc;
+        }
+    }
+}
+
+static void gemm_q4_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ4);
+}
+static void gemm_q5_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ5);
+}
+static void gemm_q6_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ6);
 }
 
 static inline float f32_at(const uint8_t *p, int i) {
@@ -180,8 +276,12 @@ static void scale_mul(float *out, const float *x, const float *w, float r, int n
 static const hk_kernels k_generic = {
     .name = "generic",
     .quantize_q8 = quantize_q8,
+    .quantize_q16 = quantize_q16,
     .gemm_q4_0 = gemm_q4_0,
     .gemm_q8_0 = gemm_q8_0,
+    .gemm_q4_k = gemm_q4_k,
+    .gemm_q5_k = gemm_q5_k,
+    .gemm_q6_k = gemm_q6_k,
     .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,

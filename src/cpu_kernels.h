@@ -4,14 +4,22 @@
  * cpu_*.c split work across the pool and call these. Implementations:
  *   cpu_generic.c  plain C, every target (the reference every other table is tested against)
  *   cpu_avx2.c     x86-64 AVX2 + FMA + F16C (compiled with those flags; used only when the CPU has them)
- *   cpu_avx512.c   x86-64 AVX-512 F/BW/VL + VNNI quantised tiles (16 rows per vector), over the AVX2 table
+ *   cpu_avx512.c   x86-64 AVX-512 F/BW/VL + VNNI Q4_0 and Q8_0 tiles, over the AVX2 table
  *   cpu_wasm.c     WebAssembly SIMD128 (compiled only when __wasm_simd128__ is defined)
  *
- * Quantised weights (Q8_0, Q4_0) multiply activations that were themselves quantised to Q8_0
- * blocks, as llama.cpp does: the activation row is quantised once per matmul, then every block
- * product is an exact int8 dot product scaled by d_w * d_x. The result differs from the f32
- * reference (ht_dot on f32 activations) only by the activation rounding, at most
- * sum_i |w_i| * 0.57 * d_x(block of i) (half a step, plus the f16 rounding of d_x).
+ * Q4_0 weights multiply activations quantised to Q8_0 blocks, as llama.cpp does: the activation
+ * row is quantised once per matmul, then every block product is an exact int8 dot product scaled
+ * by d_w * d_x. The result differs from the f32 reference (ht_dot on f32 activations) only by the
+ * activation rounding, at most sum_i |w_i| * 0.57 * d_x(block of i) (half a step, plus the f16
+ * rounding of d_x).
+ *
+ * Q8_0 and the k-quant weights (Q4_K, Q5_K, Q6_K) multiply activations quantised to int16 per
+ * 32-value block (d_x = amax/32767 in f32): int8 (or 4-6 bit) weight x int16 activation products
+ * are summed exactly in int32 per block and scaled in f32. The activation rounding is then at
+ * most sum_i |w_i| * 0.5 * d_x(block of i) = sum_i |w_i| * amax/65534, 258x below Q8_0's: close
+ * enough to f32 activations that Q8_0 weights keep the reference's top-1 (issue #2), where Q8_0
+ * activations flipped near-ties. (llama.cpp uses Q8_0 / Q8_K activations for these types; hearth's
+ * answers on them differ from llama.cpp's by that rounding.)
  */
 #ifndef HEARTH_CPU_KERNELS_H
 #define HEARTH_CPU_KERNELS_H
@@ -20,7 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HK_QK 32 /* values per Q8_0 / Q4_0 block */
+#define HK_QK 32  /* values per Q8_0 / Q4_0 block, and per activation block */
+#define HK_QKK 256 /* values per k-quant super-block */
 
 /* Activations of nt tokens quantised to Q8_0, unpacked for the kernels. Token t, block b:
  * codes q[(t*nb + b)*32 + j], scale d[t*nb + b] (the Q8_0 scale after its f16 rounding, as f32)
@@ -32,12 +41,37 @@ typedef struct {
     int nb; /* blocks per token */
 } hk_q8act;
 
+/* Activations of nt tokens quantised to int16 per 32-value block (for Q8_0 and k-quant weights).
+ * Token t, block b: codes q[(t*nb + b)*32 + j], scale d[t*nb + b] = amax/32767 (f32, no f16
+ * rounding) and s[t*nb + b] = d * (sum of the block's 32 codes) (for the k-quants' mins). */
+typedef struct {
+    int16_t *q;
+    float *d;
+    float *s;
+    int nb; /* 32-value blocks per token */
+} hk_q16act;
+
 /* Quantised-weight tile: y[t*ys + r] = dot(row r of W, token t) for r < nr, t < nt.
- * Row r of W starts at w + r*rb (bytes); its nb blocks are GGML Q4_0 or Q8_0 blocks. */
+ * Row r of W starts at w + r*rb (bytes); its blocks are GGML Q4_0 blocks (Q8_0 activations, nb
+ * blocks of 32), or Q8_0 blocks / Q4_K, Q5_K, Q6_K super-blocks of 256 (int16 activations, nb
+ * blocks of 32: nb/8 super-blocks). */
 typedef void (*hk_gemm_q_fn)(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys);
+typedef void (*hk_gemm_q16_fn)(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys);
 /* Float-weight tile (F32, F16, BF16 rows of n values) with f32 activations x[t*xs + i]. */
 typedef void (*hk_gemm_f_fn)(const uint8_t *w, size_t rb, int nr, const float *x, size_t xs, int nt, int n, float *y,
                              size_t ys);
+
+/* Sub-block j (of 8) of a Q4_K / Q5_K super-block: its 6-bit scale and min, unpacked from the 12
+ * packed bytes s (llama.cpp's layout; quant_k.c spells it out). */
+static inline void hk_k_scale_min(const uint8_t *s, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
 
 typedef struct {
     const char *name; /* "generic", "avx2", "wasm-simd128" */
@@ -47,8 +81,16 @@ typedef struct {
      * ht_quantize(HT_Q8_0) byte for byte. */
     void (*quantize_q8)(const float *x, int8_t *q, float *d, float *s, int nb);
 
+    /* Quantises nb blocks of x to int16 codes q[nb*32], d[nb], s[nb]: d = amax/32767 (f32),
+     * q = roundf(x * (1/d)) (ties away from zero; 0 for non-finite input). Every table writes the
+     * same codes and d as the generic one. */
+    void (*quantize_q16)(const float *x, int16_t *q, float *d, float *s, int nb);
+
     hk_gemm_q_fn gemm_q4_0;
-    hk_gemm_q_fn gemm_q8_0;
+    hk_gemm_q16_fn gemm_q8_0;
+    hk_gemm_q16_fn gemm_q4_k;
+    hk_gemm_q16_fn gemm_q5_k;
+    hk_gemm_q16_fn gemm_q6_k;
     hk_gemm_f_fn gemm_f32;
     hk_gemm_f_fn gemm_f16;
     hk_gemm_f_fn gemm_bf16;

@@ -14,7 +14,9 @@ typedef struct {
     const float *x;
     float *y;
     int T, n_in, n_out;
-    hk_q8act act;
+    hk_q8act act;     /* Q8_0 activations (Q4_0 weights) */
+    hk_q16act act16;  /* int16 activations (Q8_0 and k-quant weights) */
+    bool q16;
     int rows, n_rc, tb; /* rows per item, row chunks, tokens per item */
 } mm_job;
 
@@ -22,6 +24,12 @@ static void quant_body(void *arg, int t0, int t1, int ith) {
     (void)ith;
     const mm_job *j = arg;
     const int nb = j->act.nb;
+    if (j->q16) {
+        for (int t = t0; t < t1; t++)
+            j->k->quantize_q16(j->x + (size_t)t * j->n_in, j->act16.q + (size_t)t * nb * HK_QK, j->act16.d + (size_t)t * nb,
+                               j->act16.s + (size_t)t * nb, nb);
+        return;
+    }
     for (int t = t0; t < t1; t++)
         j->k->quantize_q8(j->x + (size_t)t * j->n_in, j->act.q + (size_t)t * nb * HK_QK, j->act.d + (size_t)t * nb,
                           j->act.s + (size_t)t * nb, nb);
@@ -39,10 +47,15 @@ static void mm_body(void *arg, int i0, int i1, int ith) {
         float *y = j->y + (size_t)t0 * j->n_out + r0;
         const int nb = j->act.nb;
         const hk_q8act sub = {j->act.q + (size_t)t0 * nb * HK_QK, j->act.d + (size_t)t0 * nb, j->act.s + (size_t)t0 * nb, nb};
+        const hk_q16act sub16 = {j->act16.q + (size_t)t0 * nb * HK_QK, j->act16.d + (size_t)t0 * nb,
+                                 j->act16.s + (size_t)t0 * nb, nb};
         const float *x = j->x + (size_t)t0 * j->n_in;
         switch (w->type) {
         case HT_Q4_0: j->k->gemm_q4_0(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
-        case HT_Q8_0: j->k->gemm_q8_0(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
+        case HT_Q8_0: j->k->gemm_q8_0(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
+        case HT_Q4_K: j->k->gemm_q4_k(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
+        case HT_Q5_K: j->k->gemm_q5_k(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
+        case HT_Q6_K: j->k->gemm_q6_k(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
         case HT_F32: j->k->gemm_f32(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
         case HT_F16: j->k->gemm_f16(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
         case HT_BF16: j->k->gemm_bf16(wr, w->row_bytes, nr, x, (size_t)j->n_in, nt, j->n_in, y, (size_t)j->n_out); break;
@@ -53,7 +66,8 @@ static void mm_body(void *arg, int i0, int i1, int ith) {
 
 void hcpu_matmul(hcpu_ctx *c, const hm_weight *w, const float *x, int T, float *y) {
     const int n_in = (int)w->ne[0], n_out = (int)w->ne[1];
-    const bool quant = w->type == HT_Q4_0 || w->type == HT_Q8_0;
+    const bool q16 = w->type == HT_Q8_0 || w->type == HT_Q4_K || w->type == HT_Q5_K || w->type == HT_Q6_K;
+    const bool quant = w->type == HT_Q4_0 || q16;
     if (!(quant || w->type == HT_F32 || w->type == HT_F16 || w->type == HT_BF16) ||
         (quant && (uint64_t)T * (uint64_t)(n_in / HK_QK) > c->act_cap)) {
         hop_matmul_ref(w, x, T, y); /* a type without a fast kernel, or scratch not reserved */
@@ -61,6 +75,8 @@ void hcpu_matmul(hcpu_ctx *c, const hm_weight *w, const float *x, int T, float *
     }
     mm_job j = {.k = c->k, .w = w, .x = x, .y = y, .T = T, .n_in = n_in, .n_out = n_out};
     j.act = (hk_q8act){c->aq, c->ad, c->as, n_in / HK_QK};
+    j.act16 = (hk_q16act){(int16_t *)(void *)c->aq, c->ad, c->as, n_in / HK_QK};
+    j.q16 = q16;
     if (quant) {
         if (T == 1)
             quant_body(&j, 0, 1, 0);

@@ -1,8 +1,10 @@
 /* cpu_wasm.c - the WebAssembly SIMD128 kernel table (compiled only when __wasm_simd128__ is defined; a NULL stub elsewhere).
  *
  * SIMD128 has no 8-bit multiply-add, so quantised blocks are widened to 16 bits and multiplied
- * with i32x4.dot_i16x8_s (exact); a tile of 2 rows x 2 tokens shares each widened block. Lanes
- * hold partial sums across the row (one horizontal sum per output), not rows as on x86.
+ * with i32x4.dot_i16x8_s (exact); a tile of 2 rows x 2 tokens shares each widened block. Q8_0
+ * takes int16 activations as they are (cpu_kernels.h); k-quant super-blocks are unpacked to int16
+ * once per row and up to 4 tokens. Lanes hold partial sums across the row (one horizontal sum per
+ * output), not rows as on x86.
  */
 #include "cpu_kernels.h"
 
@@ -82,6 +84,36 @@ static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
         /* d after the f16 rounding GGML stores it with */
         d[b] = hu_f16_to_f32(hu_f32_to_f16(dd));
         s[b] = d[b] * (float)hsum4i(sum);
+    }
+}
+
+/* int16 codes per 32-value block, d = amax/32767 in f32 (for Q8_0 and k-quant weights) */
+static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb) {
+    for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
+        v128_t v[8];
+        v128_t m = wasm_f32x4_splat(0.0f);
+        #pragma GCC unroll 16
+        for (int i = 0; i < 8; i++) {
+            v[i] = wasm_v128_load(x + 4 * i);
+            m = wasm_f32x4_pmax(m, wasm_f32x4_abs(v[i]));
+        }
+        const float amax = fmaxf(fmaxf(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
+                                 fmaxf(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
+        const float dd = amax / 32767.0f;
+        const v128_t id = wasm_f32x4_splat(dd != 0.0f ? 1.0f / dd : 0.0f);
+        v128_t i32[8], sum = wasm_i32x4_splat(0);
+        #pragma GCC unroll 16
+        for (int i = 0; i < 8; i++) {
+            const v128_t r = round_away(wasm_f32x4_mul(v[i], id));
+            const v128_t ok =
+                wasm_v128_and(wasm_f32x4_ge(r, wasm_f32x4_splat(-32768.0f)), wasm_f32x4_le(r, wasm_f32x4_splat(32767.0f)));
+            i32[i] = wasm_v128_and(wasm_i32x4_trunc_sat_f32x4(r), ok);
+            sum = wasm_i32x4_add(sum, i32[i]);
+        }
+        #pragma GCC unroll 4
+        for (int i = 0; i < 8; i += 2) wasm_v128_store(q + 4 * i, wasm_i16x8_narrow_i32x4(i32[i], i32[i + 1]));
+        d[b] = dd;
+        s[b] = dd * (float)hsum4i(sum);
     }
 }
 
@@ -177,8 +209,169 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
     gemm_q(w, rb, nr, x, nt, y, ys, true);
 }
 
-static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, false);
+/* Q8_0 against int16 activations: the same 2 x 2 tiles, activation codes loaded as they are. */
+static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[2], const hk_q16act *x, int t0, const int MR, const int MT,
+                                    float out[2][2]) {
+    const int nb = x->nb;
+    v128_t acc[2][2];
+    #pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 16
+        for (int j = 0; j < MT; j++) acc[r][j] = wasm_f32x4_splat(0.0f);
+    for (int b = 0; b < nb; b++) {
+        v128_t xw[2][4];
+        float dx[2];
+        #pragma GCC unroll 16
+        for (int j = 0; j < MT; j++) {
+            const size_t tb = (size_t)(t0 + j) * nb + b;
+            #pragma GCC unroll 4
+            for (int i = 0; i < 4; i++) xw[j][i] = wasm_v128_load(x->q + tb * HK_QK + 8 * i);
+            dx[j] = x->d[tb];
+        }
+        #pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+            const uint8_t *blk = rows[r] + (size_t)b * 34;
+            v128_t w[4];
+            widen_w(blk, false, w);
+            const float dw = f16_scalar(blk);
+            #pragma GCC unroll 16
+            for (int j = 0; j < MT; j++)
+                acc[r][j] = wasm_f32x4_add(acc[r][j], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(idot(w, xw[j])), wasm_f32x4_splat(dw * dx[j])));
+        }
+    }
+    #pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+        #pragma GCC unroll 16
+        for (int j = 0; j < MT; j++) out[r][j] = hsum4(acc[r][j]);
+}
+
+static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    for (int r0 = 0; r0 < nr; r0 += 2) {
+        const int mr = nr - r0 < 2 ? nr - r0 : 2;
+        const uint8_t *rows[2] = {w + (size_t)r0 * rb, w + (size_t)(r0 + mr - 1) * rb};
+        for (int t0 = 0; t0 < nt; t0 += 2) {
+            const int mt = nt - t0 < 2 ? nt - t0 : 2;
+            float out[2][2];
+            if (mr == 2 && mt == 2) tile_q8_0(rows, x, t0, 2, 2, out);
+            else if (mr == 2) tile_q8_0(rows, x, t0, 2, 1, out);
+            else if (mt == 2) tile_q8_0(rows, x, t0, 1, 2, out);
+            else tile_q8_0(rows, x, t0, 1, 1, out);
+            for (int j = 0; j < mt; j++)
+                for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
+        }
+    }
+}
+
+/* ---- k-quant tiles: a super-block unpacked to int16, then dotted with each token's codes ----
+ * value i = sc[i/32] * q[i] - mn[i/32]; Q6_K folds its 16-value sub-block scales into q
+ * (|(q - 32) * sc| <= 4096: a lane of dot_i16x8 sums 2 products < 2^28, 4 lanes' adds < 2^30). */
+typedef struct {
+    _Alignas(16) int16_t q[HK_QKK];
+    float sc[8], mn[8];
+} kblock;
+
+enum { KQ4, KQ5, KQ6 };
+
+static ALWAYS_INLINE void store_u8_as_i16(int16_t *dst, v128_t v) {
+    wasm_v128_store(dst, wasm_u16x8_extend_low_u8x16(v));
+    wasm_v128_store(dst + 8, wasm_u16x8_extend_high_u8x16(v));
+}
+
+static ALWAYS_INLINE void unpack_q45_k(const uint8_t *blk, const bool q5, kblock *u) {
+    const float d = f16_scalar(blk), dmin = f16_scalar(blk + 2);
+    for (int j = 0; j < 8; j++) {
+        int sc, m;
+        hk_k_scale_min(blk + 4, j, &sc, &m);
+        u->sc[j] = d * (float)sc;
+        u->mn[j] = dmin * (float)m;
+    }
+    const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
+    const uint8_t *qs = blk + (q5 ? 48 : 16);
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; c++)
+        #pragma GCC unroll 2
+        for (int hf = 0; hf < 2; hf++) { /* bytes 16hf.. of the 32: values l = 16hf.. of both sub-blocks */
+            const v128_t v = wasm_v128_load(qs + 32 * c + 16 * hf);
+            v128_t lo = wasm_v128_and(v, m4), hi = wasm_u8x16_shr(v, 4);
+            if (q5) {
+                const v128_t qh = wasm_v128_load(blk + 16 + 16 * hf);
+                lo = wasm_v128_or(lo, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, 2 * c), one), 4));
+                hi = wasm_v128_or(hi, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, 2 * c + 1), one), 4));
+            }
+            store_u8_as_i16(u->q + 64 * c + 16 * hf, lo);
+            store_u8_as_i16(u->q + 64 * c + 32 + 16 * hf, hi);
+        }
+}
+
+static ALWAYS_INLINE void unpack_q6_k(const uint8_t *blk, kblock *u) {
+    const float d = f16_scalar(blk + 208);
+    const int8_t *sc = (const int8_t *)(blk + 192);
+    const v128_t m4 = wasm_i8x16_splat(0x0f), m2 = wasm_i8x16_splat(3), off = wasm_i8x16_splat(32);
+    for (int h = 0; h < 2; h++)
+        #pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            #pragma GCC unroll 2
+            for (int hf = 0; hf < 2; hf++) { /* values l = 16hf..16hf+15: sub-block 8h + 2k + hf */
+                const v128_t v = wasm_v128_load(blk + 64 * h + 32 * (k & 1) + 16 * hf);
+                const v128_t qh = wasm_v128_load(blk + 128 + 32 * h + 16 * hf);
+                const v128_t nib = k < 2 ? wasm_v128_and(v, m4) : wasm_u8x16_shr(v, 4);
+                const v128_t top = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, 2 * k), m2), 4);
+                const v128_t q = wasm_i8x16_sub(wasm_v128_or(nib, top), off); /* -32..31 */
+                const v128_t s16 = wasm_i16x8_splat(sc[8 * h + 2 * k + hf]);
+                int16_t *dst = u->q + 128 * h + 32 * k + 16 * hf;
+                wasm_v128_store(dst, wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(q), s16));
+                wasm_v128_store(dst + 8, wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(q), s16));
+            }
+            u->sc[4 * h + k] = d;
+            u->mn[4 * h + k] = 0.0f;
+        }
+}
+
+/* acc += the 8 blocks' scaled dot products with activation blocks xb..xb+7; *mins += their offsets. */
+static ALWAYS_INLINE void dot_kblock(const kblock *u, const hk_q16act *x, size_t xb, const bool has_min, v128_t *acc, float *mins) {
+    #pragma GCC unroll 8
+    for (int b = 0; b < 8; b++) {
+        const int16_t *xq = x->q + (xb + (size_t)b) * HK_QK, *wq = u->q + 32 * b;
+        v128_t s = wasm_i32x4_dot_i16x8(wasm_v128_load(wq), wasm_v128_load(xq));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(wq + 8), wasm_v128_load(xq + 8)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(wq + 16), wasm_v128_load(xq + 16)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(wq + 24), wasm_v128_load(xq + 24)));
+        *acc = wasm_f32x4_add(*acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(u->sc[b] * x->d[xb + (size_t)b])));
+        if (has_min) *mins += u->mn[b] * x->s[xb + (size_t)b];
+    }
+}
+
+/* One row at a time, up to 4 tokens per unpacked super-block. */
+static ALWAYS_INLINE void gemm_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys, const int kind) {
+    const int nb = x->nb, nsb = nb / 8;
+    const size_t bb = kind == KQ4 ? 144 : kind == KQ5 ? 176 : 210;
+    kblock u;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+            const int mt = nt - t0 < 4 ? nt - t0 : 4;
+            v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+            float mins[4] = {0, 0, 0, 0};
+            for (int i = 0; i < nsb; i++) {
+                if (kind == KQ6)
+                    unpack_q6_k(row + (size_t)i * bb, &u);
+                else
+                    unpack_q45_k(row + (size_t)i * bb, kind == KQ5, &u);
+                for (int j = 0; j < mt; j++) dot_kblock(&u, x, (size_t)(t0 + j) * nb + (size_t)i * 8, kind != KQ6, &acc[j], &mins[j]);
+            }
+            for (int j = 0; j < mt; j++) y[(size_t)(t0 + j) * ys + r] = hsum4(acc[j]) - mins[j];
+        }
+    }
+}
+
+static void gemm_q4_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ4);
+}
+static void gemm_q5_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ5);
+}
+static void gemm_q6_k(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
+    gemm_k(w, rb, nr, x, nt, y, ys, KQ6);
 }
 
 /* ---- float-weight tiles: 2 rows x 2 tokens, 4 values per step ---- */
@@ -443,8 +636,12 @@ static void scale_mul(float *out, const float *x, const float *w, float r, int n
 static const hk_kernels k_wasm = {
     .name = "wasm-simd128",
     .quantize_q8 = quantize_q8,
+    .quantize_q16 = quantize_q16,
     .gemm_q4_0 = gemm_q4_0,
     .gemm_q8_0 = gemm_q8_0,
+    .gemm_q4_k = gemm_q4_k,
+    .gemm_q5_k = gemm_q5_k,
+    .gemm_q6_k = gemm_q6_k,
     .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,

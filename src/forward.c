@@ -174,12 +174,17 @@ hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float 
         st = hcpu_reserve(s->cpu, Tb, max_in, s->n_ctx, s->ssm_chunk, hp->ssm_n_group, hp->ssm_head_dim, hp->ssm_d_state, e);
     }
     if (st != HEARTH_OK) return st;
+    /* one block for x, u, big and big2; a decode step reuses the session's (allocating it per token
+     * cost page faults: a few percent of decode time), a longer batch allocates and frees its own */
+    const uint64_t n_x = (uint64_t)Tb * hp->n_embd, n_big = (uint64_t)Tb * w;
+    const uint64_t n_all = 2 * n_x + n_big + (uint64_t)Tb * (w + (uint64_t)hm_ssm_conv_dim(hp));
+    float *block = Tb == 1 ? s->decode_scratch : NULL;
+    if (!block) block = hu_malloc(n_all * sizeof(float), e);
+    if (!block) st = e ? e->code : HEARTH_ERR_NOMEM;
+    else memset(block, 0, (size_t)n_all * sizeof(float)); /* as calloc'd buffers were: cheap next to the faults */
+    if (Tb == 1 && block) s->decode_scratch = block;
     fw_buf b = {0};
-    b.x = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
-    b.u = hu_calloc((uint64_t)Tb * hp->n_embd, sizeof(float), e);
-    b.big = hu_calloc((uint64_t)Tb * w, sizeof(float), e);
-    b.big2 = hu_calloc((uint64_t)Tb * (w + (uint64_t)hm_ssm_conv_dim(hp)), sizeof(float), e);
-    if (!b.x || !b.u || !b.big || !b.big2) st = e ? e->code : HEARTH_ERR_NOMEM;
+    if (block) b = (fw_buf){block, block + n_x, block + 2 * n_x, block + 2 * n_x + n_big};
     const int V = hp->n_vocab;
     for (int t0 = 0; st == HEARTH_OK && t0 < T; t0 += Tb) {
         const int n = T - t0 < Tb ? T - t0 : Tb;
@@ -193,9 +198,6 @@ hearth_status hm_forward(hearth_session *s, const int32_t *tokens, int T, float 
             s->n_past += n;
         }
     }
-    free(b.x);
-    free(b.u);
-    free(b.big);
-    free(b.big2);
+    if (block != s->decode_scratch) free(block);
     return st;
 }

@@ -7,6 +7,8 @@
 
 #include "quant.h"
 
+#define HM_COPY_MIN_BYTES (1ull << 30) /* smaller files: the copy costs load time and decode gains nothing measurable */
+
 static const char *const arch_names[HM_ARCH_COUNT] = {"nemotron_h", "llama", "qwen2", "qwen3"};
 
 const char *hm_arch_name(hm_arch a) { return (unsigned)a < HM_ARCH_COUNT ? arch_names[a] : "?"; }
@@ -302,12 +304,29 @@ hearth_status hearth_model_load_memory(const void *data, size_t size, const hear
     return st;
 }
 
+/* Copy (huge pages) or map: the caller's choice, else $HEARTH_WEIGHTS, else copy when the file is large
+ * enough for TLB misses to cost bandwidth, small enough to leave most of the memory free, and the
+ * system has transparent huge pages (a copy on small pages loads slower and decodes no faster). */
+static hearth_weights_mode pick_weights_mode(const hearth_model_params *params, const char *path) {
+    hearth_weights_mode m = params ? params->weights : HEARTH_WEIGHTS_AUTO;
+    if (m != HEARTH_WEIGHTS_AUTO) return m;
+    const char *env = getenv("HEARTH_WEIGHTS");
+    if (env && !strcmp(env, "mmap")) return HEARTH_WEIGHTS_MMAP;
+    if (env && !strcmp(env, "copy")) return HEARTH_WEIGHTS_COPY;
+    const uint64_t size = hu_file_size(path), avail = hu_mem_available();
+    return size >= HM_COPY_MIN_BYTES && size <= avail / 2 && hu_huge_pages_available() ? HEARTH_WEIGHTS_COPY
+                                                                                           : HEARTH_WEIGHTS_MMAP;
+}
+
 hearth_status hearth_model_load(const char *path, const hearth_model_params *params, hearth_model **out, char *err,
                                 size_t err_size) {
     hearth_err e = {0};
     hu_file f;
     *out = NULL;
-    hearth_status st = hu_file_map(path, &f, &e);
+    const hearth_weights_mode wm = pick_weights_mode(params, path);
+    hearth_status st = wm == HEARTH_WEIGHTS_COPY ? hu_file_copy(path, &f, &e) : hu_file_map(path, &f, &e);
+    if (st == HEARTH_ERR_NOMEM && wm == HEARTH_WEIGHTS_COPY && !(params && params->weights == HEARTH_WEIGHTS_COPY))
+        st = hu_file_map(path, &f, &e); /* chosen automatically: mapping needs no memory of its own */
     if (st != HEARTH_OK) {
         copy_err(&e, err, err_size);
         return st;
@@ -325,6 +344,10 @@ hearth_status hearth_model_load(const char *path, const hearth_model_params *par
     }
     (*out)->file = f;
     return HEARTH_OK;
+}
+
+const char *hearth_model_weights(const hearth_model *m) {
+    return m->file.map_base_ ? "copy" : m->file.mapped_ ? "mmap" : "memory";
 }
 
 int hearth_model_n_vocab(const hearth_model *m) { return m->hp.n_vocab; }

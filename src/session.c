@@ -87,6 +87,7 @@ hearth_status hearth_session_new(const hearth_model *model, const hearth_session
 void hearth_session_free(hearth_session *s) {
     if (!s) return;
     hcpu_free(s->cpu);
+    free(s->decode_scratch);
     hm_gen_clear(s);
     free_state(s);
     free(s->tokens);

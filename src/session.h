@@ -33,6 +33,7 @@ struct hearth_session {
     hm_layer_state *layers; /* [n_layer] */
     int ssm_chunk;          /* chunk length of the Mamba-2 prefill; 1 = token-by-token recurrence */
     struct hcpu_ctx *cpu;   /* CPU backend: thread pool, kernels, scratch (cpu.h); made by the first eval */
+    float *decode_scratch;  /* forward.c's buffers for one token, kept between decode steps; or NULL */
     hs_rng rng;
     uint64_t seed;
     hm_gen gen;

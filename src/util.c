@@ -180,7 +180,10 @@ hearth_status hu_file_map(const char *path, hu_file *out, hearth_err *e) {
 void hu_file_unmap(hu_file *f) {
     if (!f) return;
 #ifndef __EMSCRIPTEN__
-    if (f->mapped_) munmap((void *)f->data, f->size);
+    if (f->mapped_) {
+        if (f->map_base_) munmap(f->map_base_, f->map_len_);
+        else munmap((void *)f->data, f->size);
+    }
 #endif
     free(f->priv_);
     memset(f, 0, sizeof *f);

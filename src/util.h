@@ -58,10 +58,22 @@ uint16_t hu_f32_to_bf16(float f);
 typedef struct {
     const uint8_t *data;
     size_t size;
-    void *priv_; /* implementation detail */
+    void *priv_; /* implementation details */
+    void *map_base_;
+    size_t map_len_;
     bool mapped_;
 } hu_file;
 hearth_status hu_file_map(const char *path, hu_file *out, hearth_err *e);
+/* The same, but read into private anonymous memory on transparent huge pages where the system
+ * has them (Linux; elsewhere = hu_file_map): slower to load, faster to stream every token, since
+ * page-cache mappings use small pages and the TLB misses cost bandwidth (file_copy.c). */
+hearth_status hu_file_copy(const char *path, hu_file *out, hearth_err *e);
+/* Size of a file in bytes (0 if it cannot be read), and the memory the system could give this
+ * process without swapping (Linux MemAvailable; elsewhere free physical memory; 0 if unknown). */
+uint64_t hu_file_size(const char *path);
+/* Whether hu_file_copy gets huge pages here (Linux with transparent huge pages "always" or "madvise"). */
+bool hu_huge_pages_available(void);
+uint64_t hu_mem_available(void);
 void hu_file_unmap(hu_file *f);
 
 /* Reads a whole (small) text file into a NUL-terminated heap buffer. Caller frees with free(). */

@@ -42,6 +42,7 @@ typedef struct {
     double tol;        /* per-row max|diff|/max|ref| bound for the logits */
     double min_top1;   /* fraction of positions whose argmax equals the reference's */
     bool greedy_exact; /* the 16 greedy tokens must equal greedy_2 */
+    double chunk_tol;  /* bound for the chunked Mamba-2 prefill against the token recurrence */
 } type_case;
 
 /* Bounds, measured on these fixtures and kept with headroom:
@@ -50,12 +51,11 @@ typedef struct {
  * - f16: bf16 values with 8 mantissa bits fit f16 exactly unless below f16's normal range
  *   (~6e-5); tiny weights lose a few bits -> 1e-3.
  * - q8_0: 8-bit blocks, per-weight error <= amax/254. Measured worst row error 0.063
- *   (nemotron_h_tiny, T=37); bound 0.1. Top-1: with f32 activations (the reference kernels)
- *   it measured >= 0.978 on every fixture; the CPU kernels quantise activations to Q8_0 as
- *   llama.cpp does (and give llama.cpp's tokens), which costs near-ties of the flat
- *   nemotron_h_tiny logits: 0.911 there, >= 0.978 elsewhere. Per fixture the bound is 0.9;
- *   main() requires the issue's 0.95 over all fixtures' positions pooled. Not met per fixture:
- *   see the issue notes (int16 or f32 activations for Q8_0 weights would restore it).
+ *   (nemotron_h_tiny, T=37); bound 0.1. Top-1: the CPU kernels multiply Q8_0 weights with
+ *   activations quantised to int16 per block (cpu_kernels.h), which measures like the f32
+ *   reference: 0.978 (nemotron_h_tiny), 0.978 (llama_tiny), 1.000 (qwen2_tiny), 1.000
+ *   (qwen3_tiny); pooled 0.989. The issue's bound 0.95 per fixture. (Q8_0 activations, as
+ *   llama.cpp uses, had measured 0.911 on the flat nemotron_h_tiny logits.)
  * - q4_0: 4-bit blocks, per-weight error up to amax/16, 16x q8_0's. These fixtures are
  *   random-init with nearly flat logits (std ~1, summary.json), so top-1 flips on near-ties:
  *   measured worst row error 0.66 and top-1 0.556 (nemotron_h_tiny), 0.78-0.96 elsewhere.
@@ -65,17 +65,23 @@ typedef struct {
  *   Q4_K matrices, Q8_0 for the Q6_K ones (LM head, the more-bits attn_v and ffn_down). Measured
  *   worst row error 0.35 (nemotron_h_tiny; q4_0 0.66) and 0.10-0.17 elsewhere (q4_0 0.32-0.35);
  *   top-1 0.778-0.956. Bounds 0.45 and 0.7. main() checks it beats q4_0 (see there).
- * - q6_k: on these rows every matrix falls back to Q8_0: the same file as q8_0. Measured like it
- *   with the Q8_0-activation kernels: worst row error 0.082, top-1 0.911 on nemotron_h_tiny (where
- *   q8_0's 0.95 is not met) and >= 0.978 elsewhere. Bounds 0.1 and 0.9. */
+ * - q6_k: on these rows every matrix falls back to Q8_0: the same file as q8_0, the same
+ *   measurements (worst row error 0.063, top-1 0.978-1.000). Bounds 0.1 and 0.95.
+ * Chunked prefill against the recurrence: the two runs differ by float rounding (the Mamba-2
+ * sums in another order; the token batches of the other ops follow the chunk size too): measured
+ * <= 1.1e-6, bound 1e-5 for the float types. With quantised weights the kernels quantise the
+ * activations, and those rounding differences move some int16 codes (step amax/32767, ~3e-5 of
+ * the block's largest value) by a whole step: measured 9.6e-5 (nemotron_h_tiny q8_0, q6_k),
+ * 4.3e-5 (llama_tiny), 2.4e-5 (qwen3_tiny), 4.2e-5 (q4_k_m); q4_0's coarser Q8_0 codes did not
+ * move (0). Bound 3e-4 for the quantised types: a wrong chunked scan differs by > 1e-2. */
 static const type_case types[] = {
-    {"f32", 1e-4, 1.0, true},
-    {"bf16", 1e-4, 1.0, true},
-    {"f16", 1e-3, 1.0, true},
-    {"q8_0", 0.1, 0.9, false},
-    {"q4_0", 0.8, 0.5, false},
-    {"q4_k_m", 0.45, 0.7, false},
-    {"q6_k", 0.1, 0.9, false},
+    {"f32", 1e-4, 1.0, true, 1e-5},
+    {"bf16", 1e-4, 1.0, true, 1e-5},
+    {"f16", 1e-3, 1.0, true, 1e-5},
+    {"q8_0", 0.1, 0.95, false, 3e-4},
+    {"q4_0", 0.8, 0.5, false, 3e-4},
+    {"q4_k_m", 0.45, 0.7, false, 3e-4},
+    {"q6_k", 0.1, 0.95, false, 3e-4},
 };
 enum { N_TYPES = sizeof types / sizeof types[0] };
 
@@ -170,8 +176,10 @@ static void run_case(const char *fixture, const type_case *tc, case_result *res)
                     double r = row_rel_err(out + (size_t)t * V, ref + (size_t)t * V, V);
                     if (r > worst) worst = r;
                 }
-                CHECK(worst <= 1e-5, "%s %s: chunk %d prefill differs from the recurrence by %.3g", fixture, tc->type,
-                      chunks[k], worst);
+                CHECK(worst <= tc->chunk_tol, "%s %s: chunk %d prefill differs from the recurrence by %.3g", fixture,
+                      tc->type, chunks[k], worst);
+                if (getenv("HEARTH_VERBOSE"))
+                    printf("%s %s: chunk %d prefill vs recurrence %.3g\n", fixture, tc->type, chunks[k], worst);
             }
             hearth_session_free(s);
         }
@@ -224,15 +232,14 @@ int main(void) {
     for (size_t f = 0; f < 4; f++)
         for (int t = 0; t < N_TYPES; t++) run_case(fixtures[f], &types[t], &res[f][t]);
     /* q4_k_m against q4_0 (the issue's acceptance): a smaller worst logit error on every fixture,
-     * and a higher top-1 agreement over all of them. Measured top-1, q4_0 -> q4_k_m: 0.533 ->
-     * 0.778, 0.733 -> 0.778, 0.911 -> 0.933, 0.956 -> 0.956; pooled 0.783 -> 0.861. Per fixture,
+     * and a higher top-1 agreement over all of them. Measured top-1, q4_0 -> q4_k_m: 0.556 ->
+     * 0.778, 0.778 -> 0.778, 0.911 -> 0.933, 0.956 -> 0.956; pooled 0.800 -> 0.861. Per fixture,
      * top-1 moves by single near-tie positions of these flat random-init logits (qwen3_tiny ties),
      * so the top-1 comparison is made on the pooled positions. */
     const int q8 = type_index("q8_0");
     int ok_q8 = 0, n_q8 = 0;
     for (int f = 0; f < 4; f++) ok_q8 += res[f][q8].top1_ok, n_q8 += res[f][q8].top1_n;
-    printf("all fixtures     top-1 q8_0 %.3f\n", n_q8 ? (double)ok_q8 / n_q8 : 0);
-    CHECK(n_q8 && (double)ok_q8 / n_q8 >= 0.95, "q8_0's pooled top-1 agreement %.3f < 0.95", n_q8 ? (double)ok_q8 / n_q8 : 0);
+    printf("all fixtures     top-1 q8_0 %.3f (each fixture is held to 0.95 in run_case)\n", n_q8 ? (double)ok_q8 / n_q8 : 0);
     const int a = type_index("q4_0"), b = type_index("q4_k_m");
     int ok_a = 0, ok_b = 0, n_a = 0, n_b = 0;
     for (int f = 0; f < 4; f++) {

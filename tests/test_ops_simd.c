@@ -1,11 +1,19 @@
-/* test_ops_simd.c - every CPU kernel table (generic, AVX2, wasm SIMD128) and threaded op against the plain-C reference, op by op.
+/* test_ops_simd.c - every CPU kernel table (generic, AVX2, AVX-512, wasm SIMD128) and threaded op against the plain-C reference, op by op.
  *
  * Tolerances (all on random inputs, several shapes incl. odd sizes and tails):
  * - quantize_q8: codes and scale byte-identical to ht_quantize(HT_Q8_0); s = d * sum(codes) exactly.
- * - Q4_0/Q8_0 tiles, SIMD table vs generic table (same int8 math, float accumulation order differs):
- *   |diff| <= 2e-5 * M + 1e-6, M = sum over blocks of |d_w d_x| * sum_j |w_j q_j| (+ 8 sum |q_j| for Q4_0).
- * - Q4_0/Q8_0, generic table vs the f32 reference ht_dot on unquantised activations: the activation
- *   rounding bound sum_i |w_i| * 0.57 * d_x(block of i), plus 1e-5 * sum |w_i x_i|.
+ * - quantize_q16: codes, d and s identical to the generic table's; the generic's meet
+ *   |x - q d| <= d/2 (+ float rounding), d = amax/32767, s = d * sum(codes) exactly.
+ * - Quantised tiles (Q4_0 on Q8_0 activations; Q8_0, Q4_K, Q5_K, Q6_K on int16 activations; odd
+ *   row/token counts, 1-5 blocks or 1-3 super-blocks), SIMD table vs generic table (same exact
+ *   integer block sums, float scaling and accumulation order differ): |diff| <= 2e-5 * M + 1e-6,
+ *   M = the sum of the magnitudes of the float terms: sum over blocks of |d_w d_x| * sum_j |w_j q_j|
+ *   (+ 8 sum |q_j| for Q4_0's offset), and for int16 activations sum_i (|w_i| + 2 o_i) |d_x q_i|
+ *   (o_i = the Q4_K/Q5_K offset dmin*m of value i, 0 otherwise).
+ * - The same tiles, generic table vs the f32 reference ht_dot on unquantised activations: the
+ *   activation rounding bound sum_i |w_i| * c * d_x(block of i), c = 0.57 for Q8_0 activations
+ *   (half a step + the f16 rounding of d_x) and 0.501 for int16 (half a step, d_x in f32), plus
+ *   1e-5 * sum (|w_i| + 2 o_i) |x_i| for the float arithmetic.
  * - F32/F16/BF16 tiles vs ht_dot: 1e-5 * sum |w_i x_i| + 1e-6 (f32 accumulation, other order).
  * - vector ops vs double-precision sums: 1e-5 relative to the sum of magnitudes; exp/silu 2e-6
  *   relative (the SIMD exp is a polynomial within 2 ulp).
@@ -73,9 +81,60 @@ static void test_quantize(const hk_kernels *k) {
     }
 }
 
+/* int16 activations: every table writes the generic table's codes and scales; the generic ones
+ * meet the contract |x - q d| <= d/2 (plus float rounding), d = amax/32767, s = d * sum(q). */
+static void test_quantize16(const hk_kernels *k) {
+    const hk_kernels *g = hk_generic();
+    const int nbs[] = {1, 3, 7, 98};
+    int bad = 0, bad_contract = 0;
+    for (size_t c = 0; c < sizeof nbs / sizeof nbs[0]; c++) {
+        const int nb = nbs[c], n = nb * HK_QK;
+        float *x = malloc(sizeof(float) * n), *d = malloc(sizeof(float) * nb), *s = malloc(sizeof(float) * nb);
+        float *dg = malloc(sizeof(float) * nb), *sg = malloc(sizeof(float) * nb);
+        int16_t *q = malloc(sizeof(int16_t) * n), *qg = malloc(sizeof(int16_t) * n);
+        fill(x, n, 3.0f);
+        for (int j = 0; j < HK_QK; j++) x[j] = 0; /* an all-zero block */
+        if (nb > 2)
+            for (int j = 0; j < HK_QK; j++) x[2 * HK_QK + j] = (float)(j - 16) * 1e-3f; /* small values, amax 0.016 */
+        k->quantize_q16(x, q, d, s, nb);
+        g->quantize_q16(x, qg, dg, sg, nb);
+        for (int b = 0; b < nb; b++) {
+            int sum = 0;
+            float amax = 0;
+            if (d[b] != dg[b] || s[b] != sg[b]) bad++;
+            for (int j = 0; j < HK_QK; j++) {
+                const int i = b * HK_QK + j;
+                if (q[i] != qg[i]) bad++;
+                sum += qg[i];
+                amax = fmaxf(amax, fabsf(x[i]));
+            }
+            if (dg[b] != amax / 32767.0f || sg[b] != dg[b] * (float)sum) bad_contract++;
+            for (int j = 0; j < HK_QK; j++) {
+                const int i = b * HK_QK + j;
+                if (!(fabs((double)x[i] - (double)qg[i] * dg[b]) <= 0.5 * dg[b] * (1 + 1e-6) + 1e-7 * fabs(x[i]))) bad_contract++;
+            }
+        }
+        free(x), free(d), free(s), free(dg), free(sg), free(q), free(qg);
+    }
+    CHECK(bad == 0, "%s quantize_q16: %d values differ from the generic table", k->name, bad);
+    CHECK(bad_contract == 0, "quantize_q16 (generic): %d values break |x - q d| <= d/2, d = amax/32767", bad_contract);
+}
+
 /* ---- quantised tiles ---- */
 
 static float blk_scale(const uint8_t *b) { return hu_f16_to_f32((uint16_t)(b[0] | (b[1] << 8))); }
+
+static bool is_q16(uint32_t type) { return type != HT_Q4_0; }
+static bool is_kquant(uint32_t type) { return type == HT_Q4_K || type == HT_Q5_K || type == HT_Q6_K; }
+
+/* The offset dmin * m subtracted from value i of a Q4_K / Q5_K row (0 for other types). */
+static double k_offset(uint32_t type, const uint8_t *row, int i) {
+    if (type != HT_Q4_K && type != HT_Q5_K) return 0;
+    const uint8_t *blk = row + (size_t)(i / HK_QKK) * (type == HT_Q4_K ? 144 : 176);
+    int sc, m;
+    hk_k_scale_min(blk + 4, (i % HK_QKK) / 32, &sc, &m);
+    return (double)blk_scale(blk + 2) * m;
+}
 
 /* M of the header for row `row` (type q4/q8) and token t of act. */
 static double q_magnitude(uint32_t type, const uint8_t *row, const hk_q8act *a, int t) {
@@ -93,45 +152,68 @@ static double q_magnitude(uint32_t type, const uint8_t *row, const hk_q8act *a, 
     return m;
 }
 
+/* Q4_0 takes Q8_0 activations; Q8_0 and the k-quants int16 ones. */
 static void test_gemm_q(const hk_kernels *k, uint32_t type) {
     const hk_kernels *g = hk_generic();
-    const int nrs[] = {1, 7, 8, 13, 24}, nts[] = {1, 2, 3, 4, 5, 9}, nbss[] = {1, 2, 5};
-    const size_t bb = type == HT_Q4_0 ? 18 : 34;
+    const int nrs[] = {1, 7, 8, 13, 24}, nts[] = {1, 2, 3, 4, 5, 9}, nbss[] = {1, 2, 5}, nbss_k[] = {8, 24, 16};
+    const bool q16 = is_q16(type), kq = is_kquant(type);
+    uint64_t rb64;
     int bad_simd = 0, bad_ref = 0, cases = 0;
     double worst_ref = 0;
     for (size_t a = 0; a < 5; a++)
         for (size_t b = 0; b < 6; b++)
             for (size_t c = 0; c < 3; c++) {
-                const int nr = nrs[a], nt = nts[b], nb = nbss[c], n = nb * HK_QK;
-                const size_t rb = (size_t)nb * bb, ys = (size_t)nr + 3;
+                const int nr = nrs[a], nt = nts[b], nb = kq ? nbss_k[c] : nbss[c], n = nb * HK_QK;
+                ht_row_bytes(type, (uint64_t)n, &rb64);
+                const size_t rb = (size_t)rb64, ys = (size_t)nr + 3;
                 float *wf = malloc(sizeof(float) * (size_t)nr * n), *x = malloc(sizeof(float) * (size_t)nt * n);
                 uint8_t *w = malloc(rb * (size_t)nr);
                 fill(wf, (size_t)nr * n, 1.0f);
                 fill(x, (size_t)nt * n, 2.0f);
                 for (int r = 0; r < nr; r++) ht_quantize(type, wf + (size_t)r * n, w + (size_t)r * rb, n);
-                hk_q8act act = {malloc((size_t)nt * n), malloc(sizeof(float) * nt * nb), malloc(sizeof(float) * nt * nb), nb};
-                for (int t = 0; t < nt; t++)
-                    g->quantize_q8(x + (size_t)t * n, act.q + (size_t)t * n, act.d + (size_t)t * nb, act.s + (size_t)t * nb, nb);
+                float *ad = malloc(sizeof(float) * nt * nb), *as = malloc(sizeof(float) * nt * nb);
+                hk_q8act act = {malloc((size_t)nt * n), ad, as, nb};
+                hk_q16act act16 = {malloc(sizeof(int16_t) * (size_t)nt * n), ad, as, nb};
+                for (int t = 0; t < nt; t++) {
+                    if (q16)
+                        g->quantize_q16(x + (size_t)t * n, act16.q + (size_t)t * n, ad + (size_t)t * nb, as + (size_t)t * nb, nb);
+                    else
+                        g->quantize_q8(x + (size_t)t * n, act.q + (size_t)t * n, ad + (size_t)t * nb, as + (size_t)t * nb, nb);
+                }
                 float *y = calloc((size_t)nt * ys, sizeof(float)), *yg = calloc((size_t)nt * ys, sizeof(float));
-                hk_gemm_q_fn f = type == HT_Q4_0 ? k->gemm_q4_0 : k->gemm_q8_0;
-                hk_gemm_q_fn fg = type == HT_Q4_0 ? g->gemm_q4_0 : g->gemm_q8_0;
-                f(w, rb, nr, &act, nt, y, ys);
-                fg(w, rb, nr, &act, nt, yg, ys);
+                if (q16) {
+                    hk_gemm_q16_fn f = type == HT_Q8_0 ? k->gemm_q8_0 : type == HT_Q4_K ? k->gemm_q4_k : type == HT_Q5_K ? k->gemm_q5_k : k->gemm_q6_k;
+                    hk_gemm_q16_fn fg = type == HT_Q8_0 ? g->gemm_q8_0 : type == HT_Q4_K ? g->gemm_q4_k : type == HT_Q5_K ? g->gemm_q5_k : g->gemm_q6_k;
+                    f(w, rb, nr, &act16, nt, y, ys);
+                    fg(w, rb, nr, &act16, nt, yg, ys);
+                } else {
+                    k->gemm_q4_0(w, rb, nr, &act, nt, y, ys);
+                    g->gemm_q4_0(w, rb, nr, &act, nt, yg, ys);
+                }
                 float *wd = malloc(sizeof(float) * n);
                 for (int r = 0; r < nr; r++) {
-                    ht_dequantize(type, w + (size_t)r * rb, wd, n);
+                    const uint8_t *row = w + (size_t)r * rb;
+                    ht_dequantize(type, row, wd, n);
                     for (int t = 0; t < nt; t++) {
-                        const double M = q_magnitude(type, w + (size_t)r * rb, &act, t);
+                        const float *xt = x + (size_t)t * n;
+                        const float *xd = ad + (size_t)t * nb;
+                        /* M: the generic's float terms (k-quants: scaled codes and offsets, each <= |w| + offset) */
+                        double M = 0;
+                        if (q16) {
+                            for (int i = 0; i < n; i++)
+                                M += (fabs(wd[i]) + 2 * k_offset(type, row, i)) * fabs((double)act16.q[(size_t)t * n + i] * xd[i / HK_QK]);
+                        } else {
+                            M = q_magnitude(type, row, &act, t);
+                        }
                         const float v = y[(size_t)t * ys + r], vg = yg[(size_t)t * ys + r];
                         if (!(fabs((double)v - vg) <= 2e-5 * M + 1e-6)) bad_simd++;
                         /* activation rounding bound against the f32 reference */
-                        const float *xt = x + (size_t)t * n;
                         double bound = 0, mag = 0;
                         for (int i = 0; i < n; i++) {
-                            bound += fabs(wd[i]) * 0.57 * act.d[(size_t)t * nb + i / HK_QK];
-                            mag += fabs((double)wd[i] * xt[i]);
+                            bound += fabs(wd[i]) * (q16 ? 0.501 : 0.57) * xd[i / HK_QK];
+                            mag += (fabs(wd[i]) + 2 * k_offset(type, row, i)) * fabs(xt[i]);
                         }
-                        const float ref = ht_dot(type, w + (size_t)r * rb, xt, n);
+                        const float ref = ht_dot(type, row, xt, n);
                         const double err = fabs((double)vg - ref);
                         if (!(err <= bound + 1e-5 * mag)) bad_ref++;
                         if (bound > 0 && err / bound > worst_ref) worst_ref = err / bound;
@@ -142,7 +224,7 @@ static void test_gemm_q(const hk_kernels *k, uint32_t type) {
                     for (size_t r = (size_t)nr; r < ys; r++)
                         if (y[(size_t)t * ys + r] != 0) bad_simd++;
                 cases++;
-                free(wf), free(x), free(w), free(act.q), free(act.d), free(act.s), free(y), free(yg), free(wd);
+                free(wf), free(x), free(w), free(act.q), free(act16.q), free(ad), free(as), free(y), free(yg), free(wd);
             }
     const char *tn = ht_type_get(type)->name;
     CHECK(bad_simd == 0, "%s gemm_%s: %d outputs differ from the generic table beyond 2e-5 M", k->name, tn, bad_simd);
@@ -273,13 +355,14 @@ static double rel_err(const float *a, const float *b, size_t n, double floor_) {
 }
 
 static void test_matmul(hcpu_ctx *c, uint32_t type) {
-    const int n_ins_q[] = {32, 96, 320}, n_ins_f[] = {5, 37, 96}, n_outs[] = {1, 13, 40}, Ts[] = {1, 3, 70};
-    const bool q = type == HT_Q4_0 || type == HT_Q8_0;
+    const int n_ins_q[] = {32, 96, 320}, n_ins_k[] = {256, 768, 512}, n_ins_f[] = {5, 37, 96}, n_outs[] = {1, 13, 40},
+              Ts[] = {1, 3, 70};
+    const bool kq = is_kquant(type), q = type == HT_Q4_0 || type == HT_Q8_0 || kq;
     int bad = 0;
     for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++)
             for (int d = 0; d < 3; d++) {
-                const int n_in = q ? n_ins_q[a] : n_ins_f[a], n_out = n_outs[b], T = Ts[d];
+                const int n_in = kq ? n_ins_k[a] : q ? n_ins_q[a] : n_ins_f[a], n_out = n_outs[b], T = Ts[d];
                 uint64_t rb;
                 ht_row_bytes(type, (uint64_t)n_in, &rb);
                 uint8_t *data = malloc((size_t)rb * n_out);
@@ -305,8 +388,8 @@ static void test_matmul(hcpu_ctx *c, uint32_t type) {
                             float amax = 0;
                             for (int i = bb; i < bb + 32 && i < n_in; i++) amax = fmaxf(amax, fabsf(xt[i]));
                             for (int i = bb; i < bb + 32 && i < n_in; i++) {
-                                if (q) bound += fabs(wd[i]) * 0.57 * amax / 127.0 * 1.001;
-                                mag += fabs((double)wd[i] * xt[i]);
+                                if (q) bound += fabs(wd[i]) * (type == HT_Q4_0 ? 0.57 * amax / 127.0 * 1.001 : 0.501 * amax / 32767.0);
+                                mag += (fabs(wd[i]) + 2 * k_offset(type, data + (size_t)r * rb, i)) * fabs(xt[i]);
                             }
                         }
                         if (!(fabs((double)y[(size_t)t * n_out + r] - yr[(size_t)t * n_out + r]) <= bound + 1e-5 * mag + 1e-6))
@@ -457,8 +540,9 @@ int main(void) {
     for (int i = 0; i < n_tables; i++) {
         const hk_kernels *k = tables[i];
         test_quantize(k);
-        test_gemm_q(k, HT_Q4_0);
-        test_gemm_q(k, HT_Q8_0);
+        test_quantize16(k);
+        const uint32_t qtypes[] = {HT_Q4_0, HT_Q8_0, HT_Q4_K, HT_Q5_K, HT_Q6_K};
+        for (int t = 0; t < 5; t++) test_gemm_q(k, qtypes[t]);
         test_gemm_f(k, HT_F32);
         test_gemm_f(k, HT_F16);
         test_gemm_f(k, HT_BF16);
@@ -474,8 +558,8 @@ int main(void) {
                 continue;
             }
             c->k = tables[i];
-            const uint32_t types[] = {HT_Q4_0, HT_Q8_0, HT_F32, HT_F16, HT_BF16};
-            for (int t = 0; t < 5; t++) test_matmul(c, types[t]);
+            const uint32_t types[] = {HT_Q4_0, HT_Q8_0, HT_Q4_K, HT_Q5_K, HT_Q6_K, HT_F32, HT_F16, HT_BF16};
+            for (int t = 0; t < 8; t++) test_matmul(c, types[t]);
             test_float_ops(c);
             hcpu_free(c);
         }

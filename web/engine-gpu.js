@@ -55,8 +55,9 @@ export class GpuEngine {
     this.host = new GpuHost(gpu.device, { gpu: gpu.gpu, adapter: gpu.adapter });
     this.iter = null;
     this.fellBack = null;
-    // The device, for tests and devtools (tests/e2e/gpu.mjs destroys it mid-reply).
-    globalThis.__hearthGpu = { device: gpu.device, adapter: gpu.adapter };
+    // The device and its host, for tests and devtools (tests/e2e/gpu.mjs destroys the device at
+    // chosen steps).
+    globalThis.__hearthGpu = { device: gpu.device, adapter: gpu.adapter, host: this.host };
   }
 
   get backend() {
@@ -174,6 +175,10 @@ export class GpuEngine {
       },
       lost: async () => {
         if (M._hwg_needs_cpu_weights(g)) await this.loadCpuWeights();
+        // Lost before the turn's first token: its prefill is timed on the CPU, which replays what
+        // the GPU had been fed and then evaluates the rest (not the wait for the lost device or
+        // the reading of the weights).
+        if (this.tFirst == null) this.t0 = now();
         this.check(M._hwg_lost(g));
       },
     };

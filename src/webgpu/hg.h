@@ -55,15 +55,21 @@ static inline hg_view hg_v(hg_ref r, uint32_t off, uint32_t stride) { return (hg
 /* A weight matrix [n_out][n_in] in GGUF layout, split by rows into parts that each fit a binding. */
 #define HG_MAX_PARTS 64
 typedef struct {
-    uint32_t type;      /* ht_type: F32, F16, BF16, Q8_0, Q4_0 */
+    uint32_t type;      /* ht_type: F32, F16, BF16, Q8_0, Q4_0; Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1 */
     int64_t n_in, n_out;
     uint64_t row_bytes;
+    bool planar;        /* Q8_0/Q4_0 repacked per part: all quants, then all f16 scales (wq.wgsl) */
     int n_parts;
     struct {
         hg_ref ref;
         int64_t row0, rows;
     } part[HG_MAX_PARTS];
 } hg_weight;
+
+/* Byte offset of part i's scales plane inside the part (planar weights; 0 otherwise). */
+static inline uint64_t hg_weight_s0(const hg_weight *w, int i) {
+    return w->planar ? (uint64_t)w->part[i].rows * (w->row_bytes - 2 * (uint64_t)(w->n_in / 32)) : 0;
+}
 
 /* A growable blob of plan records (plan.h). */
 typedef struct {

@@ -2,6 +2,7 @@
 #ifndef HEARTH_WEBGPU_HG_INTERNAL_H
 #define HEARTH_WEBGPU_HG_INTERNAL_H
 
+#include "quant.h"
 #include "webgpu/hg.h"
 
 #define HG_MAX_SOURCES 64
@@ -15,6 +16,8 @@ typedef struct {
     uint32_t buf;
     uint64_t off, n, file_off;
     void *data; /* owned copy, or NULL for a file range */
+    uint32_t block; /* file range of n / block quantised blocks to repack (UPLOAD_FILE_PLANAR), else 0 */
+    uint64_t off2;  /* ... and where their scales go */
 } hg_upload;
 
 struct hg_ctx {
@@ -60,6 +63,12 @@ static inline void hg_pf(hg_disp *d, float f) {
 }
 static inline void hg_bind(hg_disp *d, hg_ref r) {
     if (d->n_binds < 8) d->binds[d->n_binds++] = r;
+}
+
+/* Weight types whose kernels dequantise against f32 activations (matvec_k/matmul_k/embed_k.wgsl with
+ * wq_k.wgsl): the k-quants and the 32-value types k-quant files fall back to for short rows. */
+static inline bool hg_type_wk(uint32_t type) {
+    return type == HT_Q4_K || type == HT_Q5_K || type == HT_Q6_K || type == HT_Q4_1 || type == HT_Q5_0 || type == HT_Q5_1;
 }
 
 /* Kernel id of WGSL file `name` with override constants "A=1,B=2" (registered on first use). */

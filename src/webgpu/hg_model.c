@@ -72,7 +72,8 @@ static hearth_status place_weight(hg_model *gm, const hm_weight *w, hg_weight *o
 
 static hg_ref place_f32(hg_model *gm, const float *v, uint64_t n) { return hg_place_data(gm->g, v, 4 * n); }
 
-static bool is_quant(uint32_t type) { return type == HT_Q8_0 || type == HT_Q4_0; }
+/* Weights whose matmuls read x as Q8 blocks (Q8_0 weights read f32 x, dequantised in the kernel). */
+static bool is_quant(uint32_t type) { return type == HT_Q4_0; }
 
 static hearth_status place_layer(hg_model *gm, int l, hearth_err *e) {
     const hm_hparams *hp = &gm->m->hp;

@@ -1,6 +1,7 @@
 /* hg_ops.c - one function per op: the dispatches (kernel, bindings, params, workgroup counts) that compute it. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "quant.h"
 #include "webgpu/hg_internal.h"
@@ -21,15 +22,27 @@ static void split_wg(const hg_ctx *g, uint32_t n, uint32_t *x, uint32_t *y) {
 /* A weight-reading kernel for `type`; matvec also gets the subgroup size its lane sums use. */
 static uint32_t wtype_kernel(hg_ctx *g, const char *name, uint32_t type) {
     char c[48];
-    if (strcmp(name, "matvec") == 0 && g->dev.subgroups && g->dev.subgroup_min)
+    if (strncmp(name, "matvec", 6) == 0 && g->dev.subgroups && g->dev.subgroup_min) /* matvec, matvec_k */
         snprintf(c, sizeof c, "WTYPE=%u,SG=%u", type, g->dev.subgroup_min);
     else
         snprintf(c, sizeof c, "WTYPE=%u", type);
     return hg_kernel(g, name, c);
 }
 
+/* wtype_kernel for weight w, with WPLANAR=1 when it is in the planar layout (wq.wgsl). */
+static uint32_t weight_kernel(hg_ctx *g, const char *name, const hg_weight *w) {
+    if (!w->planar) return wtype_kernel(g, name, w->type);
+    char c[64];
+    if (strncmp(name, "matvec", 6) == 0 && g->dev.subgroups && g->dev.subgroup_min)
+        snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1,SG=%u", w->type, g->dev.subgroup_min);
+    else
+        snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1", w->type);
+    return hg_kernel(g, name, c);
+}
+
 void hg_op_embed(hg_ctx *g, const hg_weight *table, hg_ref tokens, uint32_t tok_off, int T, hg_view out) {
-    uint32_t k = wtype_kernel(g, "embed", table->type);
+    const bool wk = hg_type_wk(table->type); /* embed_k.wgsl: one invocation per 8 values */
+    uint32_t k = weight_kernel(g, wk ? "embed_k" : "embed", table);
     for (int i = 0; i < table->n_parts; i++) {
         hg_disp d = hg_disp_new(k);
         hg_pu(&d, (uint32_t)T);
@@ -40,10 +53,11 @@ void hg_op_embed(hg_ctx *g, const hg_weight *table, hg_ref tokens, uint32_t tok_
         hg_pu(&d, tok_off);
         hg_pu(&d, out.off);
         hg_pu(&d, out.stride);
+        hg_pu(&d, (uint32_t)hg_weight_s0(table, i)); /* planar: the scales plane */
         hg_bind(&d, tokens);
         hg_bind(&d, table->part[i].ref);
         hg_bind(&d, out.ref);
-        hg_dispatch(g, &d, cdiv((uint64_t)table->n_in, 64), (uint32_t)T, 1);
+        hg_dispatch(g, &d, cdiv((uint64_t)table->n_in / (wk ? 8 : 1), 64), (uint32_t)T, 1);
     }
 }
 
@@ -88,6 +102,19 @@ void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, 
 
 #define HG_MATVEC_MAX_T 8 /* matvec.wgsl keeps one accumulator per token */
 
+/* Rows per workgroup of the planar Q4_0 matvec for T tokens (R * T <= 8): 2, or
+ * HEARTH_GPU_Q4_ROWS (1, 2, 4 or 8) for benchmarking variants (tools/gpu/bench.sh). */
+static uint32_t q4_rows(uint32_t T) {
+    static uint32_t want;
+    if (!want) {
+        const char *e = getenv("HEARTH_GPU_Q4_ROWS");
+        want = e && (!strcmp(e, "1") || !strcmp(e, "2") || !strcmp(e, "4") || !strcmp(e, "8")) ? (uint32_t)atoi(e) : 2;
+    }
+    uint32_t r = want;
+    while (r > 1 && r * T > 8) r /= 2;
+    return r;
+}
+
 void hg_op_quant(hg_ctx *g, hg_act *x) {
     const uint32_t nb = (uint32_t)x->n / 32;
     hg_disp d = hg_disp_new(hg_kernel(g, "quant_act", NULL));
@@ -106,18 +133,32 @@ void hg_op_quant(hg_ctx *g, hg_act *x) {
 void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilogue epi) {
     const int T = x->T;
     const bool vec = T <= HG_MATVEC_MAX_T;
-    const bool quant = w->type == HT_Q8_0 || w->type == HT_Q4_0;
-    if (w->n_in != x->n || (quant && (x->n % 32 || x->q8.size < hg_q8_bytes(T, x->n)))) {
+    const bool quant = w->type == HT_Q4_0; /* reads x as Q8 blocks; Q8_0 weights read f32 x */
+    if (w->n_in != x->n || (w->type == HT_Q8_0 && x->n % 32) || (quant && (x->n % 32 || x->q8.size < hg_q8_bytes(T, x->n)))) {
         g->oom = true; /* a planner bug: reported as a failed build */
         return;
     }
     if (quant && !x->q8_ready) hg_op_quant(g, x);
     const hg_view in = quant ? hg_v(x->q8, 0, (uint32_t)(x->n / 32) * 9) : x->x;
-    uint32_t k = wtype_kernel(g, vec ? "matvec" : "matmul", w->type);
+    const char *name = hg_type_wk(w->type) ? (vec ? "matvec_k" : "matmul_k") : (vec ? "matvec" : "matmul");
+    /* matvec_planar.wgsl: planar Q4_0/Q8_0 with 16-byte loads (f32 x of Q8_0 read by vec4) */
+    const bool fast = vec && w->planar && (quant || (in.off % 4 == 0 && in.stride % 4 == 0));
+    uint32_t k, rows_wg = 1; /* rows per workgroup */
+    if (fast) {
+        char c[80];
+        /* matvec_planar.wgsl: R * NT <= 8 sums in registers. Q8_0 (f32 x, 4 vec4 per lane) gains
+         * from sharing x over rows; Q4_0 (x staged in workgroup memory) uses q4_rows() */
+        rows_wg = w->type == HT_Q8_0 ? 8 / (uint32_t)T : q4_rows((uint32_t)T);
+        int n = snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1,NT=%d,R=%u", w->type, T, rows_wg);
+        if (g->dev.subgroups && g->dev.subgroup_min) snprintf(c + n, sizeof c - (size_t)n, ",SG=%u", g->dev.subgroup_min);
+        k = hg_kernel(g, "matvec_planar", c);
+    } else {
+        k = weight_kernel(g, name, w);
+    }
     for (int i = 0; i < w->n_parts; i++) {
         const int64_t rows = w->part[i].rows;
         uint32_t wx, wy;
-        if (vec) split_wg(g, (uint32_t)rows, &wx, &wy); /* matvec.wgsl: one row per workgroup */
+        if (vec) split_wg(g, cdiv((uint64_t)rows, rows_wg), &wx, &wy); /* matvec.wgsl: one row per workgroup */
         else {
             wx = cdiv((uint64_t)rows, 32); /* matmul.wgsl: 32 rows x 32 tokens */
             wy = cdiv((uint64_t)T, 32);
@@ -134,8 +175,11 @@ void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilog
         hg_pu(&d, (uint32_t)w->part[i].row0);
         hg_pu(&d, (uint32_t)epi);
         hg_pu(&d, wx);
+        hg_pu(&d, (uint32_t)hg_weight_s0(w, i)); /* planar: the scales plane */
         hg_bind(&d, w->part[i].ref);
+        if (fast) hg_bind(&d, w->part[i].ref); /* again, as vec4 quants */
         hg_bind(&d, in.ref);
+        if (fast) hg_bind(&d, in.ref); /* again, as vec4 f32 */
         hg_bind(&d, y.ref);
         hg_dispatch(g, &d, wx, wy, 1);
     }

@@ -170,6 +170,8 @@ static void add_upload(hg_ctx *g, uint32_t buf, uint64_t off, uint64_t n, uint64
     u->n = n;
     u->file_off = file_off;
     u->data = NULL;
+    u->block = 0;
+    u->off2 = 0;
     if (data) {
         u->data = malloc(n ? n : 1);
         if (!u->data) {
@@ -218,6 +220,36 @@ static hg_ref place(hg_ctx *g, uint64_t size) {
     return (hg_ref){g->arena, 0, bind};
 }
 
+/* n_blocks quantised blocks of `block` bytes from the file or from data, repacked into the planar
+ * layout: quants at buffer offset qoff, f16 scales at soff (plan.h UPLOAD_FILE_PLANAR). */
+static void add_upload_planar(hg_ctx *g, uint32_t buf, uint64_t qoff, uint64_t soff, uint64_t n_blocks, uint32_t block,
+                              uint64_t file_off, const uint8_t *data) {
+    const uint32_t qb = block - 2;
+    if (!data) {
+        add_upload(g, buf, qoff, n_blocks * block, file_off, NULL);
+        if (!g->oom) {
+            g->ups[g->n_up - 1].block = block;
+            g->ups[g->n_up - 1].off2 = soff;
+        }
+        return;
+    }
+    uint8_t *q = malloc(n_blocks * qb + 1), *s = malloc(n_blocks * 2 + 1);
+    if (!q || !s) {
+        free(q);
+        free(s);
+        g->oom = true;
+        return;
+    }
+    for (uint64_t k = 0; k < n_blocks; k++) {
+        memcpy(s + 2 * k, data + k * block, 2);
+        memcpy(q + k * qb, data + k * block + 2, qb);
+    }
+    add_upload(g, buf, qoff, n_blocks * qb, 0, q);
+    add_upload(g, buf, soff, n_blocks * 2, 0, s);
+    free(q);
+    free(s);
+}
+
 hg_ref hg_place_file(hg_ctx *g, uint64_t size, uint64_t file_off) {
     hg_ref r = place(g, size);
     add_upload(g, r.buf, r.off, size, file_off, NULL);
@@ -234,7 +266,7 @@ hearth_status hg_place_weight_concat(hg_ctx *g, uint32_t type, int64_t n_in, int
                                      const uint64_t *file_off, const void *const *data, uint64_t max_part, hg_weight *w,
                                      hearth_err *e) {
     memset(w, 0, sizeof *w);
-    if (type != HT_F32 && type != HT_F16 && type != HT_BF16 && type != HT_Q8_0 && type != HT_Q4_0)
+    if (type != HT_F32 && type != HT_F16 && type != HT_BF16 && type != HT_Q8_0 && type != HT_Q4_0 && !hg_type_wk(type))
         return herr(e, HEARTH_ERR_UNSUPPORTED, "the WebGPU backend has no kernels for weight type %s",
                     ht_type_get(type) ? ht_type_get(type)->name : "?");
     int64_t n_out = 0;
@@ -259,6 +291,13 @@ hearth_status hg_place_weight_concat(hg_ctx *g, uint32_t type, int64_t n_in, int
     w->n_in = n_in;
     w->n_out = n_out;
     w->row_bytes = rb;
+    /* planar when every row is an even number of blocks and every file range word aligned: then all
+     * pieces, quants and scales stay word aligned (and the host repacks pairs of blocks by words) */
+    const uint32_t block = type == HT_Q8_0 ? 34 : type == HT_Q4_0 ? 18 : 0;
+    const uint64_t nb = (uint64_t)n_in / 32;
+    w->planar = block && nb % 2 == 0;
+    for (int i = 0; w->planar && i < n; i++)
+        if (!(data && data[i]) && file_off[i] % 4) w->planar = false;
     for (int64_t r0 = 0; r0 < n_out; r0 += per) {
         const int64_t cnt = n_out - r0 < per ? n_out - r0 : per;
         const int k = w->n_parts++;
@@ -272,7 +311,13 @@ hearth_status hg_place_weight_concat(hg_ctx *g, uint32_t type, int64_t n_in, int
             if (lo >= hi) continue;
             const uint64_t dst = w->part[k].ref.off + (uint64_t)(lo - r0) * rb, src = (uint64_t)(lo - base) * rb;
             const uint64_t bytes = (uint64_t)(hi - lo) * rb;
-            if (data && data[i]) add_upload(g, w->part[k].ref.buf, dst, bytes, 0, (const uint8_t *)data[i] + src);
+            if (w->planar) {
+                const uint64_t k0 = (uint64_t)(lo - r0) * nb, qb = block - 2u;
+                const uint64_t s0 = w->part[k].ref.off + (uint64_t)cnt * nb * qb;
+                add_upload_planar(g, w->part[k].ref.buf, w->part[k].ref.off + k0 * qb, s0 + 2 * k0, (uint64_t)(hi - lo) * nb,
+                                  block, file_off ? file_off[i] + src : 0,
+                                  data && data[i] ? (const uint8_t *)data[i] + src : NULL);
+            } else if (data && data[i]) add_upload(g, w->part[k].ref.buf, dst, bytes, 0, (const uint8_t *)data[i] + src);
             else add_upload(g, w->part[k].ref.buf, dst, bytes, file_off[i] + src, NULL);
         }
     }
@@ -295,11 +340,19 @@ static int wgsl_index(const char *name) {
 
 /* Libraries prepended to a kernel's file, in order (an `enable` directive must come first). The
  * variants follow the device: lane sums with subgroups when offered, dot4I8Packed when offered. */
-static int kernel_libs(const hg_ctx *g, const char *name, const char *libs[3]) {
+static int kernel_libs(const hg_ctx *g, const char *name, const char *libs[4]) {
     const char *lanes = g->dev.subgroups && g->dev.subgroup_min ? "lanes_sg" : "lanes_wg";
     const char *dot = g->dev.dot4 ? "dot_dp4" : "dot_emul";
-    if (strcmp(name, "matvec") == 0) {
+    if (strcmp(name, "matvec") == 0 || strcmp(name, "matvec_planar") == 0) {
         libs[0] = lanes, libs[1] = dot, libs[2] = "wq";
+        return 3;
+    }
+    if (strcmp(name, "matvec_k") == 0) {
+        libs[0] = lanes, libs[1] = dot, libs[2] = "wq", libs[3] = "wq_k";
+        return 4;
+    }
+    if (strcmp(name, "embed_k") == 0 || strcmp(name, "matmul_k") == 0) {
+        libs[0] = dot, libs[1] = "wq", libs[2] = "wq_k";
         return 3;
     }
     if (strcmp(name, "embed") == 0 || strcmp(name, "matmul") == 0) {
@@ -318,7 +371,7 @@ static hg_blob *defs(hg_ctx *g) { return g->plan_done ? &g->step : &g->plan; }
 
 static void emit_source(hg_ctx *g, int fi) {
     if (g->source_sent[fi]) return;
-    const char *libs[3];
+    const char *libs[4];
     const int nl = kernel_libs(g, hg_wgsl_files[fi].name, libs);
     size_t total = strlen(hg_wgsl_files[fi].text) + 1;
     for (int i = 0; i < nl; i++) {
@@ -393,11 +446,15 @@ const uint8_t *hg_finish_plan(hg_ctx *g, size_t *len) {
         }
         for (uint32_t i = 0; i < g->n_up; i++) {
             const hg_upload *u = &g->ups[i];
-            size_t at = rec_begin(b, u->data ? HG_REC_UPLOAD_DATA : HG_REC_UPLOAD_FILE);
+            size_t at = rec_begin(b, u->data ? HG_REC_UPLOAD_DATA : u->block ? HG_REC_UPLOAD_FILE_PLANAR : HG_REC_UPLOAD_FILE);
             put_u32(b, u->buf);
-            put_u32(b, 0);
+            put_u32(b, u->data ? 0 : u->block);
             put_u64(b, u->off);
-            if (u->data) {
+            if (u->block && !u->data) {
+                put_u64(b, u->off2);
+                put_u64(b, u->file_off);
+                put_u64(b, u->n / u->block);
+            } else if (u->data) {
                 put_u32(b, (uint32_t)u->n);
                 put_bytes(b, u->data, u->n);
             } else {

@@ -5,7 +5,7 @@
  * the standard WebGPU API, so it stays small and is the same file in Chromium, in a worker, and
  * in Node (Dawn). Two kinds of blob share one record format:
  *
- *   model plan  (once, at load):   SOURCE, KERNEL, BUFFER, UPLOAD_FILE, UPLOAD_DATA
+ *   model plan  (once, at load):   SOURCE, KERNEL, BUFFER, UPLOAD_FILE, UPLOAD_FILE_PLANAR, UPLOAD_DATA
  *   step        (per "feed T tokens at position p, then maybe sample"): any of the above (new
  *               kernels are declared lazily, before first use), then WRITE, CLEAR, DISPATCH,
  *               COPY, READ in execution order. One step = one command buffer.
@@ -31,6 +31,12 @@
  *   UPLOAD_FILE  u32 buffer_id, u32 0, u64 buffer_offset, u64 file_offset, u64 n_bytes
  *                copy bytes of the model file straight into the buffer (never through the wasm heap);
  *                buffer_offset is a multiple of 4; the host zero-pads n_bytes up to a multiple of 4.
+ *   UPLOAD_FILE_PLANAR  u32 buffer_id, u32 block_bytes, u64 quants_offset, u64 scales_offset,
+ *                u64 file_offset, u64 n_blocks
+ *                n_blocks (even) quantised blocks of block_bytes (34: Q8_0, 18: Q4_0) = a 2-byte f16
+ *                scale + block_bytes - 2 bytes of quants, repacked on the way in: the quants of block
+ *                k go to quants_offset + k * (block_bytes - 2), its scale to scales_offset + 2 k
+ *                (wq.wgsl's planar layout). file_offset and both buffer offsets are multiples of 4.
  *   UPLOAD_DATA  u32 buffer_id, u32 0, u64 buffer_offset, u32 n_bytes, bytes (padded)
  *                small data the planner computed (f32 norm weights, RoPE tables, test inputs).
  *   WRITE        same payload as UPLOAD_DATA; in a step, written before the step's commands run
@@ -55,7 +61,7 @@
 #include <stdint.h>
 
 #define HG_PLAN_MAGIC 0x4c504748u /* "HGPL" */
-#define HG_PLAN_VERSION 1u
+#define HG_PLAN_VERSION 2u
 
 #define HG_MAX_PARAMS 48u        /* u32 words of a dispatch's uniform params (slot = 256 bytes) */
 #define HG_PARAM_SLOT 256u       /* bytes between two dispatches' params (minUniformBufferOffsetAlignment) */
@@ -72,6 +78,7 @@ typedef enum {
     HG_REC_BUFFER = 3,
     HG_REC_UPLOAD_FILE = 4,
     HG_REC_UPLOAD_DATA = 5,
+    HG_REC_UPLOAD_FILE_PLANAR = 6,
     HG_REC_WRITE = 16,
     HG_REC_CLEAR = 17,
     HG_REC_DISPATCH = 18,

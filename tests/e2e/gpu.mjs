@@ -1,100 +1,172 @@
-// gpu.mjs - the chat app on WebGPU in Chromium (SwiftShader): the same greedy replies as the CPU build on the demo models (q8_0, q4_0), and a GPU device lost mid-reply falls back to the CPU, finishes the same reply, says so and keeps the conversation.
+// gpu.mjs - the chat app on WebGPU in Chromium (SwiftShader): the same greedy replies as the CPU build on the demo models (q8_0, q4_0), and the GPU device lost before the first step, mid-prefill, mid-decode and between turns: each reply finishes on the CPU, equal to the CPU's, the user is told and the conversation is kept.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { REPO, WASM_DIR } from './lib/config.mjs';
+import { WASM_DIR, REPO } from './lib/config.mjs';
 import { launch, screenshot, suite, waitState } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 
 const t = suite('e2e-gpu');
-const DEMO = '/models/demo-q8_0.gguf'; // the app's demo URL: each model under test is served there
-// Greedy, few tokens: SwiftShader takes seconds per token, and the comparison needs no more.
-const N = 8;
-const TURNS = ['What is 27 + 15?', 'Reverse the list: 3, 1, 2'];
-const LOST_N = 24; // the turn the device is lost in (reasoning on): long enough to be cut mid-reply
+// SwiftShader on a small machine takes ~1 s per decode step and tens of seconds for a new device's
+// first prefill: one browser, one page per device, a model load per device wanted, short greedy replies.
+const N = 5; // max_tokens: the step a device is destroyed at (2) leaves 4 tokens to the CPU
+const TURNS = ['What is 27 + 15?', 'Reverse the list: 3, 1, 2', 'Name a colour.'];
+const REPLY_MS = 300000; // a generous bound on one turn; a turn left waiting on a lost device ends here
 
-async function configure(page, maxTokens, reasoning = false) {
+const engineWorker = (page) => page.workers().find((w) => /\/web\/worker\.js/.test(w.url()));
+const state = (page) => page.evaluate(() => document.body.dataset.state);
+
+async function configure(page) {
   await page.click('#open-settings');
   await page.fill('#settings-form input[name=temperature]', '0');
-  await page.fill('#settings-form input[name=max_tokens]', String(maxTokens));
-  await page.setChecked('#settings-form input[name=reasoning]', reasoning);
+  await page.fill('#settings-form input[name=max_tokens]', String(N));
+  await page.setChecked('#settings-form input[name=reasoning]', false);
   await page.click('#settings-save');
 }
 
-// The last reply as shown: reasoning block and answer.
-const lastAnswer = (page) => page.evaluate(() => [...document.querySelectorAll('li.assistant')].at(-1).querySelector('.think-body').textContent + '|' + [...document.querySelectorAll('li.assistant')].at(-1).querySelector('.answer').textContent);
-const backendLabel = (page) => page.evaluate(() => ({ text: document.getElementById('backend').textContent, device: document.getElementById('backend').dataset.device }));
-const banner = (page) => page.evaluate(() => ({ shown: !document.getElementById('error').hidden, code: document.getElementById('error').dataset.code || null, text: document.getElementById('error-text').textContent }));
-const messages = (page) => page.evaluate(() => [...document.querySelectorAll('#messages > li')].map((li) => li.className.split(' ')[0]));
-const engineWorker = (page) => page.workers().find((w) => /\/web\/worker\.js/.test(w.url()));
+// Opens the app at `origin` on `device`; resolves once the model is loaded.
+async function openApp(page, origin, device) {
+  await page.goto(`${origin}/web/app/?device=${device}`);
+  await ready(page, `the app on ${device}`);
+  await configure(page);
+}
 
+async function ready(page, what) {
+  if ((await waitState(page, ['ready', 'error'], REPLY_MS)) !== 'ready') throw new Error(`${what} did not become ready: ${await page.textContent('#error-text')}`);
+}
+
+// Loads another model in the open page (the model dialog): {demo: true} or {url}; a new GPU device.
+async function loadModel(page, { url } = {}) {
+  await page.click('#open-models');
+  if (url) {
+    await page.fill('#model-url', url);
+    await page.click('#pick-url');
+  } else await page.click('#pick-demo');
+  await ready(page, `the model ${url || 'demo'}`); // the click set the state to 'loading' synchronously
+  await page.click('#new-chat');
+}
+
+// Sends a message; resolves with the reply as shown, how it ended and the speed line.
 async function ask(page, text) {
   await page.fill('#input', text);
   await page.press('#input', 'Enter');
-  await waitState(page, ['generating'], 10000).catch(() => {});
-  await waitState(page, ['ready', 'error'], 300000);
-  return lastAnswer(page);
+  await waitState(page, ['ready', 'error'], REPLY_MS);
+  return page.evaluate(() => {
+    const li = [...document.querySelectorAll('li.assistant')].at(-1);
+    const err = document.getElementById('error'), b = document.getElementById('backend');
+    return {
+      reply: `${li.querySelector('.think-body').textContent}|${li.querySelector('.answer').textContent}`,
+      finish: li.dataset.finish, speed: document.getElementById('speed').textContent,
+      banner: { shown: !err.hidden, code: err.dataset.code || null, text: document.getElementById('error-text').textContent },
+      backend: { device: b.dataset.device, text: b.textContent },
+    };
+  });
 }
 
-// Opens the app on `device` with a fresh (or the given) profile; returns the page once ready.
-async function openApp(srv, device, maxTokens, profile, reasoning = false) {
-  const b = await launch(t, { profile });
-  await b.page.goto(`${srv.origin}/web/app/?device=${device}`);
-  const state = await waitState(b.page, ['ready', 'error'], 300000);
-  if (state !== 'ready') throw new Error(`the app did not become ready on ${device}: ${(await banner(b.page)).text}\n${b.logs.join('\n')}`);
-  await configure(b.page, maxTokens, reasoning);
-  return b;
+const backend = (page) => page.evaluate(() => ({ device: document.getElementById('backend').dataset.device, text: document.getElementById('backend').textContent }));
+const messages = (page) => page.evaluate(() => [...document.querySelectorAll('#messages > li')].map((li) => li.className.split(' ')[0]));
+
+// In the engine's worker: the k-th GPU step from now destroys the device right after it was
+// submitted and its readback requested. stall: that readback never settles (as Chromium may leave
+// it on a lost device), so only the lost device can end the wait. armed(page) reports what happened.
+const armLoss = (page, k, stall = false) => engineWorker(page).evaluate(([k, stall]) => {
+  const g = self.__hearthGpu, host = g.host, run = host.run;
+  let n = 0;
+  g.armed = { fired: false, readbacks: 0, stalled: 0 };
+  host.run = function (...args) {
+    if (++n !== k) return run.apply(this, args);
+    const map = GPUBuffer.prototype.mapAsync;
+    GPUBuffer.prototype.mapAsync = function (...a) {
+      g.armed.readbacks++;
+      if (stall) { g.armed.stalled++; return new Promise(() => {}); }
+      return map.apply(this, a);
+    };
+    try {
+      const p = run.apply(this, args);
+      g.armed.fired = true;
+      g.device.destroy();
+      return p;
+    } finally { GPUBuffer.prototype.mapAsync = map; }
+  };
+}, [k, stall]);
+const armed = (page) => engineWorker(page).evaluate(() => self.__hearthGpu.armed);
+const destroyNow = (page) => engineWorker(page).evaluate(() => { self.__hearthGpu.device.destroy(); return true; });
+
+// The checks every fallback shares: same reply as the CPU, a normal end, the banner, the label, a speed.
+function checkFallback(what, got, cpu) {
+  t.check(`${what}: the reply finishes on the CPU and equals the CPU-only reply`, got.reply === cpu.reply && cpu.reply.length > 1, `\n  after loss: ${JSON.stringify(got.reply)}\n  cpu only:   ${JSON.stringify(cpu.reply)}`);
+  t.check(`${what}: the reply ends normally (not as an error)`, got.finish === 'stop' || got.finish === 'length', got.finish);
+  t.check(`${what}: the user is told the GPU was lost and the CPU took over`, got.banner.shown && got.banner.code === 'gpu-lost' && /GPU/.test(got.banner.text) && /CPU/.test(got.banner.text), JSON.stringify(got.banner));
+  t.check(`${what}: the backend label switches to the CPU and says why`, got.backend.device === 'wasm' && /^CPU/.test(got.backend.text) && /lost/.test(got.backend.text), JSON.stringify(got.backend));
+  const m = /prefill ([\d.]+) tok\/s/.exec(got.speed);
+  t.check(`${what}: the speed line shows a prefill rate above 0`, m && +m[1] > 0, got.speed);
 }
+
+const onGpu = (label) => label.device === 'webgpu' && /^GPU \(WebGPU: .+\)/.test(label.text);
 
 await t.run(async () => {
   if (!t.check(`the wasm engine is built with the GPU planner (tools/wasm/build.sh): ${WASM_DIR}`, fs.existsSync(path.join(WASM_DIR, 'hearth-mt.wasm')))) return;
-  for (const name of ['demo-q8_0', 'demo-q4_0']) {
-    const srv = await startServer(REPO, { wasmDir: WASM_DIR, files: { [DEMO]: path.join(REPO, 'models', `${name}.gguf`) } });
-    t.onCleanup(srv.close);
-    const cpu = await openApp(srv, 'wasm', N);
-    const gpu = await openApp(srv, 'webgpu', N);
-    const cl = await backendLabel(cpu.page), gl = await backendLabel(gpu.page);
-    t.check(`${name}: the CPU app says it runs on the CPU`, cl.device === 'wasm' && /^CPU/.test(cl.text), JSON.stringify(cl));
-    t.check(`${name}: the WebGPU app says it runs on the GPU and names the adapter`, gl.device === 'webgpu' && /^GPU \(WebGPU: .+\)/.test(gl.text), JSON.stringify(gl));
-    const a = await ask(cpu.page, TURNS[0]), b = await ask(gpu.page, TURNS[0]);
-    t.check(`${name}: the WebGPU reply equals the CPU reply`, a === b && a.length > 1, `\n  gpu: ${JSON.stringify(b)}\n  cpu: ${JSON.stringify(a)}`);
-    await screenshot(gpu.page, `gpu-${name}`);
-    await cpu.context.close();
-    await gpu.context.close();
-  }
+  // Two servers, two origins: the CPU page and the GPU page keep separate storage (settings, saved chat).
+  const gpuSrv = await startServer(REPO, { wasmDir: WASM_DIR });
+  const cpuSrv = await startServer(REPO, { wasmDir: WASM_DIR });
+  t.onCleanup(gpuSrv.close);
+  t.onCleanup(cpuSrv.close);
+  const b = await launch(t);
+  const gpu = b.page, cpu = await b.context.newPage();
+  await openApp(cpu, cpuSrv.origin, 'wasm');
+  await openApp(gpu, gpuSrv.origin, 'webgpu');
+  const cl = await backend(cpu), gl = await backend(gpu);
+  t.check('the CPU app says it runs on the CPU', cl.device === 'wasm' && /^CPU/.test(cl.text), JSON.stringify(cl));
+  t.check('the WebGPU app says it runs on the GPU and names the adapter', onGpu(gl), JSON.stringify(gl));
 
-  // ---- the GPU device lost mid-reply (q8_0) ----
-  const srv = await startServer(REPO, { wasmDir: WASM_DIR, files: { [DEMO]: path.join(REPO, 'models/demo-q8_0.gguf') } });
-  t.onCleanup(srv.close);
-  const lostQ = TURNS[0];
-  const cpu = await openApp(srv, 'wasm', LOST_N, undefined, true);
-  const cpuReplies = [await ask(cpu.page, lostQ), await ask(cpu.page, TURNS[1])];
-  await cpu.context.close();
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-gpu-'));
-  t.onCleanup(() => fs.rmSync(profile, { recursive: true, force: true }));
-  const gpu = await openApp(srv, 'webgpu', LOST_N, profile, true);
-  const page = gpu.page;
-  await page.fill('#input', lostQ);
-  await page.press('#input', 'Enter');
-  // a few pieces in, destroy the worker's GPUDevice (engine-gpu.js keeps it at self.__hearthGpu)
-  await page.waitForFunction(() => { const li = [...document.querySelectorAll('li.assistant')].at(-1); return document.body.dataset.state === 'generating' && li && li.textContent.length >= 6; }, null, { timeout: 180000 });
-  const cut = await lastAnswer(page);
-  const destroyed = await engineWorker(page).evaluate(() => { if (!self.__hearthGpu) return false; self.__hearthGpu.device.destroy(); return true; });
-  t.check('lost: the device was destroyed mid-reply', destroyed && cut.length < cpuReplies[0].length, JSON.stringify([destroyed, cut, cpuReplies[0]]));
-  await waitState(page, ['ready', 'error'], 300000);
-  const reply = await lastAnswer(page);
-  t.check('lost: the reply finishes on the CPU and equals the CPU-only reply', reply === cpuReplies[0], `\n  after loss: ${JSON.stringify(reply)}\n  cpu only:   ${JSON.stringify(cpuReplies[0])}`);
-  const finish = await page.evaluate(() => [...document.querySelectorAll('li.assistant')].at(-1).dataset.finish);
-  t.check('lost: the reply ends normally (not as an error)', finish === 'stop' || finish === 'length', finish);
-  const e = await banner(page);
-  t.check('lost: the user is told the GPU was lost and the CPU took over', e.shown && e.code === 'gpu-lost' && /GPU/.test(e.text) && /CPU/.test(e.text), JSON.stringify(e));
-  const label = await backendLabel(page);
-  t.check('lost: the backend label switches to the CPU and says why', label.device === 'wasm' && /^CPU/.test(label.text) && /lost/.test(label.text), JSON.stringify(label));
-  await screenshot(page, 'gpu-device-lost');
-  t.check('lost: the next turn continues on the CPU, as the CPU-only conversation', (await ask(page, TURNS[1])) === cpuReplies[1]);
-  const before = await messages(page);
-  await gpu.context.close();
-  // the saved conversation survives: a new visit (on the GPU again) shows every turn
-  const again = await openApp(srv, 'webgpu', LOST_N, profile);
-  t.check('lost: after a reload the saved conversation is all there', JSON.stringify(await messages(again.page)) === JSON.stringify(before) && before.length === 4, JSON.stringify([before, await messages(again.page)]));
+  // ---- demo-q8_0: the CPU conversation, then the same on the GPU ----
+  const ref = [];
+  for (const q of TURNS) ref.push(await ask(cpu, q));
+  const first = await ask(gpu, TURNS[0]);
+  t.check('demo-q8_0: the WebGPU reply equals the CPU reply', first.reply === ref[0].reply && ref[0].reply.length > 1, `\n  gpu: ${JSON.stringify(first.reply)}\n  cpu: ${JSON.stringify(ref[0].reply)}`);
+  t.check('demo-q8_0: the reply ran on the GPU', onGpu(first.backend) && !first.banner.shown, JSON.stringify(first));
+  await screenshot(gpu, 'gpu-demo-q8_0');
+
+  // mid-decode: the turn's second step is lost while its readback hangs
+  await armLoss(gpu, 2, true);
+  const mid = await ask(gpu, TURNS[1]);
+  const a = await armed(gpu);
+  t.check('mid-decode: the device was destroyed while the step\'s readback was pending (and never settling)', a.fired && a.stalled > 0, JSON.stringify(a));
+  checkFallback('mid-decode', mid, ref[1]);
+  await screenshot(gpu, 'gpu-device-lost');
+  const next = await ask(gpu, TURNS[2]);
+  t.check('mid-decode: the next turn continues on the CPU, as the CPU-only conversation', next.reply === ref[2].reply && next.backend.device === 'wasm', JSON.stringify([next.reply, ref[2].reply]));
+
+  // the saved conversation survives a reload, which runs on the GPU again (a new device)
+  const before = await messages(gpu);
+  await gpu.reload();
+  await ready(gpu, 'the reloaded app');
+  t.check('after a reload the saved conversation is all there', JSON.stringify(await messages(gpu)) === JSON.stringify(before) && before.length === 6, JSON.stringify([before, await messages(gpu)]));
+  t.check('after a reload the app runs on the GPU again', onGpu(await backend(gpu)), JSON.stringify(await backend(gpu)));
+
+  // mid-prefill: the new device's first step (the prompt) is lost while its readback is pending
+  await gpu.click('#new-chat');
+  await armLoss(gpu, 1);
+  const pre = await ask(gpu, TURNS[0]);
+  const p = await armed(gpu);
+  t.check('mid-prefill: the device was destroyed while the prompt\'s step and its readback were pending', p.fired && p.readbacks > 0, JSON.stringify(p));
+  checkFallback('mid-prefill', pre, ref[0]);
+
+  // before the first step: a new device (the model loaded again), destroyed before the turn starts
+  await loadModel(gpu);
+  t.check('a model loaded again after a loss runs on the GPU', onGpu(await backend(gpu)), JSON.stringify(await backend(gpu)));
+  await destroyNow(gpu);
+  checkFallback('before the first step', await ask(gpu, TURNS[0]), ref[0]);
+
+  // ---- demo-q4_0 (another model in the same pages): same reply, then lost between two turns ----
+  const q4 = `${'/models/demo-q4_0.gguf'}`;
+  await loadModel(cpu, { url: cpuSrv.origin + q4 });
+  await loadModel(gpu, { url: gpuSrv.origin + q4 });
+  t.check('demo-q4_0: the WebGPU app runs the second model on the GPU', onGpu(await backend(gpu)) && /demo-q4_0/.test(await gpu.textContent('#model-name')), await gpu.textContent('#model-name'));
+  const ref4 = [await ask(cpu, TURNS[0]), await ask(cpu, TURNS[1])];
+  const g4 = await ask(gpu, TURNS[0]);
+  t.check('demo-q4_0: the WebGPU reply equals the CPU reply', g4.reply === ref4[0].reply && ref4[0].reply.length > 1 && onGpu(g4.backend), `\n  gpu: ${JSON.stringify(g4.reply)}\n  cpu: ${JSON.stringify(ref4[0].reply)}`);
+  await screenshot(gpu, 'gpu-demo-q4_0');
+  await destroyNow(gpu);
+  checkFallback('between turns', await ask(gpu, TURNS[1]), ref4[1]);
+  t.check('every page ends ready', (await state(gpu)) === 'ready' && (await state(cpu)) === 'ready');
 });

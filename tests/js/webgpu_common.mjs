@@ -1,5 +1,8 @@
 // webgpu_common.mjs - shared by the WebGPU tests: a Dawn device on SwiftShader (or a real GPU), the native planner helper, checks.
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { requestGpuDevice } from '../../web/gpu/host.js';
 
 export const BUILD = process.env.BUILD ?? 'build';
@@ -59,4 +62,40 @@ export function argmax(v, off = 0, n = v.length) {
   let b = 0;
   for (let i = 1; i < n; i++) if (v[off + i] > v[off + b]) b = i;
   return b;
+}
+
+// The C planner in a child process (tests/webgpu/gpu_serve.c): one command line in, one answer line
+// out; blobs come back as files in `dir`. Also the planner interface of web/gpu/driver.js.
+export class Planner {
+  constructor(dir) {
+    this.dir = dir;
+    this.proc = spawn(HELPER, ['serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+  async cmd(line) {
+    this.proc.stdin.write(line + '\n');
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error(`planner exited during: ${line.slice(0, 80)}`);
+    if (value.startsWith('err')) throw new Error(`planner: ${value} (for: ${line.slice(0, 80)})`);
+    return value.split(' ');
+  }
+  blob(name) {
+    const p = join(this.dir, name);
+    const b = readFileSync(p);
+    unlinkSync(p);
+    return b;
+  }
+  async next() {
+    const a = await this.cmd('gen_next');
+    if (a[0] === 'done') return { kind: 'done' };
+    if (a[0] === 'token') return { kind: 'token', token: Number(a[1]) };
+    return { kind: 'run', blob: this.blob(a[1]), wantsToken: a[2] === '1', wantsLogits: a[3] === '1' };
+  }
+  async result(token, logits) {
+    let f = '-';
+    if (logits) { f = join(this.dir, 'logits.bin'); writeFileSync(f, new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength)); }
+    return Number((await this.cmd(`gen_result ${token} ${f}`))[1]);
+  }
+  async lost() { await this.cmd('gen_lost'); }
+  close() { this.proc.stdin.end('quit\n'); }
 }

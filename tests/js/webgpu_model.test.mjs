@@ -7,15 +7,22 @@
 //   issue's bound; the CPU backend measures ~1e-6 on these fixtures, so 1e-3 leaves room for the GPU's
 //   different summation orders and exp/log, not for a wrong op), prefill (one step) and decode
 //   (token by token); the 16 greedy tokens equal greedy_2.
-// - q8_0 / q4_0: the GPU computes what the CPU backend computes (weights and Q8-quantised
-//   activations as integer block sums, llama.cpp's rounding), so they agree on the tokens. Not bit
-//   for bit: the norms sum in f32 on the GPU, in double on the CPU, so now and then one activation
+// - q8_0 / q4_0: the GPU computes what the CPU backend computes up to activation rounding: Q4_0
+//   weights on Q8-quantised activations as integer block sums (llama.cpp's rounding), as the CPU
+//   does; Q8_0 weights on f32 activations (dequantised in the kernel), where the CPU uses int16
+//   activations (near-f32), so they agree on the tokens. Not bit for bit: the norms sum in f32 on the GPU, in double on the CPU, so now and then one activation
 //   code lands one step apart, which moves a logit by ~1e-3 of the row's scale; these random-weight
 //   fixtures have nearly flat logits, where that can flip a near-tie and send free-running greedy
 //   decoding elsewhere. So the check is teacher-forced: along the CPU's 16 greedy tokens, every
 //   GPU logits row is within 3e-2 (max |diff| / max |cpu|) of the CPU's, and the GPU's argmax is
 //   the CPU's token wherever the CPU's top-2 gap exceeds twice their largest difference on that row
-//   (where it does not, the two legitimately tie). Free-running agreement is printed.
+//   (where it does not, the two legitimately tie). Free-running agreement is printed. The fixtures
+//   converted to q4_k_m and q6_k get the same check: at 64 values per row they hold only the
+//   k-quants' fallback types (Q5_0, Q8_0; docs/MODEL.md).
+// - k-quants (Q4_K, Q6_K blocks; random-weight models 256 wide, tests/data/kquant): the GPU dequantises
+//   the same blocks as the CPU and multiplies f32 activations, the CPU int16-per-block ones (d =
+//   amax/32767, cpu_kernels.h) or f32 ones (hop_matmul_ref): teacher-forced as above, every row within
+//   1e-3 (measured 5e-5 to 9e-5 against the int16 activations, ~1e-6 against f32 ones).
 // - sampling (temperature, top-k, top-p, min-p, repetition penalty): the GPU's tokens equal the CPU
 //   sampler's with the same seed; with top_k off the logits come back and the CPU samples.
 // - fallback: device.destroy() mid-generation (between steps, and while a step runs): generation
@@ -122,6 +129,37 @@ async function cpuGenerate(prompt, { seed = 1, max = 16, temp = 0, topK = 0, top
 }
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// Teacher-forced comparison of a quantised file with the CPU backend (the bound in the header):
+// along the CPU's 16 greedy tokens after `prompt`, every GPU logits row within `bound` of the CPU's,
+// and the GPU's argmax = the CPU's token wherever the CPU's top-2 gap is not a near-tie.
+async function againstCpu(label, qg, prompt, V, { bound = 3e-2, maxPart = 0 } = {}) {
+  await load(qg, { maxBatch: 64, logitsRows: 64, maxPart });
+  const cpu = await cpuGenerate(prompt, { max: 16 });
+  const seq = prompt.concat(cpu.slice(0, 15));
+  const { logits: gl } = await step('all', 0, true, seq);
+  const [, cf] = await planner.cmd(`cpu_logits all ${seq.length} ${seq.join(' ')}`);
+  const cb = planner.blob(cf);
+  const cl = new Float32Array(cb.buffer.slice(cb.byteOffset, cb.byteOffset + cb.byteLength));
+  let worst = 0, agree = 0, ties = 0;
+  for (let k = 0; k < 16; k++) {
+    const row = prompt.length - 1 + k;
+    const g = gl.subarray(row * V, (row + 1) * V), q = cl.subarray(row * V, (row + 1) * V);
+    worst = Math.max(worst, normErr(g, q));
+    let d = 0;
+    for (let i = 0; i < V; i++) d = Math.max(d, Math.abs(g[i] - q[i]));
+    const order = Array.from(q.keys()).sort((a, b) => q[b] - q[a]);
+    const gap = q[order[0]] - q[order[1]];
+    if (argmax(g) === cpu[k]) agree++;
+    else if (gap <= 2 * d) ties++;
+    else c.check(false, `${label}: after ${k} tokens the GPU picks ${argmax(g)}, the CPU ${cpu[k]} (gap ${gap.toExponential(2)} > 2 x ${d.toExponential(2)})`);
+  }
+  c.check(worst <= bound, `${label}: GPU logits differ from the CPU's by ${worst.toExponential(2)} > ${bound}`);
+  const free = await generate(prompt, { max: 8 });
+  let same_prefix = 0;
+  while (same_prefix < 8 && free.tokens[same_prefix] === cpu[same_prefix]) same_prefix++;
+  console.log(`${label}: teacher-forced argmax = CPU token at ${agree}/16 (${ties} near-ties), max row difference ${worst.toExponential(2)}; free-running greedy agrees for ${same_prefix}/8 tokens`);
+}
 const fixtures = ['nemotron_h_tiny', 'llama_tiny', 'qwen2_tiny', 'qwen3_tiny'].filter((f) => !only || f.includes(only) || only === 'fallback');
 
 for (const fx of fixtures) {
@@ -176,39 +214,34 @@ for (const fx of fixtures) {
     const cpu = await cpuGenerate(prompt2, sp);
     c.check(same(gpu.tokens, cpu), `${fx} sampling ${JSON.stringify(sp)}: GPU ${gpu.tokens} != CPU ${cpu}`);
   }
-  // quantised weights: the GPU agrees with the CPU backend's greedy tokens (teacher-forced, above)
-  for (const type of ['q8_0', 'q4_0']) {
+  // quantised weights: the GPU agrees with the CPU backend's greedy tokens (teacher-forced, above);
+  // q4_k_m / q6_k on these 64-wide fixtures are their fallback types (Q5_0, Q8_0: docs/MODEL.md)
+  for (const type of ['q8_0', 'q4_0', 'q4_k_m', 'q6_k']) {
     const qg = join(TMP, `webgpu-${fx}-${type}.gguf`);
     await planner.cmd(`convert ${join(SHARED, 'fixtures', fx)} ${qg} ${type}`);
-    await load(qg, { maxBatch: 64, logitsRows: 64 });
-    const cpu = await cpuGenerate(prompt2, { max: 16 });
-    const seq = prompt2.concat(cpu.slice(0, 15));
-    const { logits: gl } = await step('all', 0, true, seq);
-    const [, cf] = await planner.cmd(`cpu_logits all ${seq.length} ${seq.join(' ')}`);
-    const cb = planner.blob(cf);
-    const cl = new Float32Array(cb.buffer.slice(cb.byteOffset, cb.byteOffset + cb.byteLength));
-    let worst = 0, agree = 0, ties = 0;
-    for (let k = 0; k < 16; k++) {
-      const row = prompt2.length - 1 + k;
-      const g = gl.subarray(row * V, (row + 1) * V), q = cl.subarray(row * V, (row + 1) * V);
-      worst = Math.max(worst, normErr(g, q));
-      let d = 0;
-      for (let i = 0; i < V; i++) d = Math.max(d, Math.abs(g[i] - q[i]));
-      const order = Array.from(q.keys()).sort((a, b) => q[b] - q[a]);
-      const gap = q[order[0]] - q[order[1]];
-      if (argmax(g) === cpu[k]) agree++;
-      else if (gap <= 2 * d) ties++;
-      else c.check(false, `${fx} ${type}: after ${k} tokens the GPU picks ${argmax(g)}, the CPU ${cpu[k]} (gap ${gap.toExponential(2)} > 2 x ${d.toExponential(2)})`);
-    }
-    c.check(worst <= 3e-2, `${fx} ${type}: GPU logits differ from the CPU's by ${worst.toExponential(2)} > 3e-2`);
-    const free = await generate(prompt2, { max: 8 });
-    let same_prefix = 0;
-    while (same_prefix < 8 && free.tokens[same_prefix] === cpu[same_prefix]) same_prefix++;
-    console.log(`${fx} ${type}: teacher-forced argmax = CPU token at ${agree}/16 (${ties} near-ties), max row difference ${worst.toExponential(2)}; free-running greedy agrees for ${same_prefix}/8 tokens`);
+    await againstCpu(`${fx} ${type}`, qg, prompt2, V);
   }
  } catch (err) {
   c.check(false, `${fx}: ${err.stack}`);
  }
+}
+
+// ---- real k-quant blocks: random-weight models whose rows are multiples of 256 (tests/data/kquant) ------
+// q4_k_m gives Q4_K with Q6_K for some attn_v / ffn_down and the head (llama_k: a Q4_K token_embd and a Q6_K
+// output; qwen3_k: a tied Q6_K embedding that is also the head), q6_k Q6_K throughout (Q5_K: the op tests).
+// One file is also loaded with its weights split into many parts.
+for (const cfg of ['nemotron_h_k', 'llama_k', 'qwen3_k'].filter((f) => !only || f.includes(only) || only === 'kquant')) {
+  try {
+    const prompt = [1, 17, 300, 42, 5, 511, 88, 260, 3, 77, 128, 9];
+    for (const type of cfg === 'nemotron_h_k' ? ['q4_k_m', 'q6_k'] : ['q4_k_m']) {
+      const qg = join(TMP, `webgpu-${cfg}-${type}.gguf`);
+      await planner.cmd(`convert_random ${join('tests', 'data', 'kquant', `${cfg}.config.json`)} ${qg} ${type} 5`);
+      await againstCpu(`${cfg} ${type}`, qg, prompt, 512, { bound: 1e-3 });
+      if (cfg === 'llama_k') await againstCpu(`${cfg} ${type} split`, qg, prompt, 512, { bound: 1e-3, maxPart: 4096 });
+    }
+  } catch (err) {
+    c.check(false, `${cfg}: ${err.stack}`);
+  }
 }
 
 // ---- fallback to the CPU -------------------------------------------------------------------------

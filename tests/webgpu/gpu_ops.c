@@ -32,6 +32,7 @@ typedef struct {
     hs_rng rng;
     hg_device dev;
     const char *tag; /* appended to case names: the device variant */
+    bool x_aligned;  /* matmul cases: activation rows 16-byte aligned (else a stride of n_in + 1) */
     /* the case being built */
     hg_ctx *g;
     char name[160];
@@ -179,6 +180,10 @@ static uint8_t *make_weight(suite *s, uint32_t type, int n_in, int n_out, float 
 }
 
 static const uint32_t all_types[5] = {HT_F32, HT_F16, HT_BF16, HT_Q8_0, HT_Q4_0};
+/* Dequantised in the kernel against f32 activations (wq_k.wgsl): the k-quants, then the 32-value
+ * types a k-quant file falls back to for rows that are not a multiple of 256. */
+static const uint32_t wk_types[6] = {HT_Q4_K, HT_Q5_K, HT_Q6_K, HT_Q4_1, HT_Q5_0, HT_Q5_1};
+static int wk_block(uint32_t type) { return (int)ht_type_get(type)->block_size; }
 
 /* ---- cases ------------------------------------------------------------------------------------- */
 
@@ -294,7 +299,7 @@ static void case_concat(suite *s, uint32_t type, int n_in, int T, uint64_t max_p
     hg_act xa = hg_act_of(hg_v(xb, 0, (uint32_t)n_in), T, n_in, q8);
     hg_op_matmul(s->g, &gw, &xa, hg_v(yb, 0, (uint32_t)n_out), HG_EPI_STORE);
     float *ref = malloc(sizeof(float) * (size_t)T * n_out);
-    const bool quant = type == HT_Q8_0 || type == HT_Q4_0;
+    const bool quant = type == HT_Q4_0; /* Q8 activations; Q8_0 weights take f32 ones (hop_matmul_ref) */
     const int nb = n_in / 32;
     int8_t *aq = malloc((size_t)n_in);
     float ad[64], as[64];
@@ -306,7 +311,7 @@ static void case_concat(suite *s, uint32_t type, int n_in, int T, uint64_t max_p
                 const hk_kernels *k = hk_generic();
                 k->quantize_q8(x + (size_t)t * n_in, aq, ad, as, nb);
                 hk_q8act act = {aq, ad, as, nb};
-                (type == HT_Q8_0 ? k->gemm_q8_0 : k->gemm_q4_0)(bytes[i], w[i].row_bytes, (int)rows[i], &act, 1, yr, 1);
+                k->gemm_q4_0(bytes[i], w[i].row_bytes, (int)rows[i], &act, 1, yr, 1);
             } else {
                 hop_matmul_ref(&w[i], x + (size_t)t * n_in, 1, yr);
             }
@@ -338,7 +343,7 @@ static void case_matmul_scaled(suite *s, uint32_t type, int n_in, int n_out, int
         fprintf(stderr, "%s: %s\n", s->name, e.msg);
         exit(2);
     }
-    const uint32_t xs = (uint32_t)n_in + 1, ys = (uint32_t)n_out + 2;
+    const uint32_t xs = (uint32_t)n_in + (s->x_aligned ? 0 : 1), ys = (uint32_t)n_out + 2;
     float *x = rand_vec(s, (size_t)T * xs, 1.0f), *y0 = rand_vec(s, (size_t)T * ys, 1.0f);
     hg_ref xb = hg_buffer_data(s->g, x, 4ull * T * xs, "x");
     hg_ref yb = hg_buffer_data(s->g, y0, 4ull * T * ys, "y");
@@ -346,9 +351,10 @@ static void case_matmul_scaled(suite *s, uint32_t type, int n_in, int n_out, int
     plan_done(s);
     hg_act xa = hg_act_of(hg_v(xb, 0, xs), T, n_in, q8);
     hg_op_matmul(s->g, &gw, &xa, hg_v(yb, 1, ys), epi);
-    /* references: the plain-C f32 matmul (hop_matmul_ref); for quantised weights also the CPU
-     * backend's plain-C kernel on Q8 activations (hk_generic), which the GPU reproduces */
-    const bool quant = type == HT_Q8_0 || type == HT_Q4_0;
+    /* references: the plain-C f32 matmul (hop_matmul_ref); for Q4_0 weights also the CPU backend's
+     * plain-C kernel on Q8 activations (hk_generic), which the GPU reproduces. Q8_0 weights run on
+     * f32 activations (dequantised in the kernel): hop_matmul_ref alone, like the float types. */
+    const bool quant = type == HT_Q4_0;
     float *ref = malloc(sizeof(float) * (size_t)T * ys), *exact = malloc(sizeof(float) * (size_t)T * ys);
     float *tmp = malloc(sizeof(float) * (size_t)n_out), *tq = malloc(sizeof(float) * (size_t)n_out);
     const int nb = n_in / 32;
@@ -362,7 +368,7 @@ static void case_matmul_scaled(suite *s, uint32_t type, int n_in, int n_out, int
             const hk_kernels *k = hk_generic();
             k->quantize_q8(x + (size_t)t * xs, aq, ad, as, nb);
             hk_q8act act = {aq, ad, as, nb};
-            (type == HT_Q8_0 ? k->gemm_q8_0 : k->gemm_q4_0)(bytes, w.row_bytes, n_out, &act, 1, tq, 1);
+            k->gemm_q4_0(bytes, w.row_bytes, n_out, &act, 1, tq, 1);
         } else {
             memcpy(tq, tmp, sizeof(float) * (size_t)n_out);
         }
@@ -627,8 +633,35 @@ static void case_sample(suite *s, int V, const hs_sampler_params *sp, int n_hist
     free(logits), free(hist), free(scratch), free(work);
 }
 
+/* The wq_k.wgsl types against the plain-C reference (ht_dequantize / hop_matmul_ref: dequantise, f32
+ * dot): row lengths of 1-3 blocks (256 or 32 values; odd block counts put Q6_K and Q5_0 rows on
+ * 2-byte boundaries), odd row counts, decode (T <= 8) and prefill shapes, every epilogue, rows split
+ * over several bindings, weights small enough for f16-subnormal scales. Tolerance 1e-5 as for the
+ * float types: the same f32 values summed in another order. */
+static void wk_cases(suite *s) {
+    for (int i = 0; i < 6; i++) {
+        const uint32_t t = wk_types[i];
+        const int b = wk_block(t);
+        case_matmul(s, t, b, 37, 1, HG_EPI_STORE, 0);
+        case_matmul(s, t, 2 * b, 130, 3, HG_EPI_ADD, 0);
+        case_matmul(s, t, 3 * b, 101, 8, HG_EPI_RELU2, 0);
+        case_matmul(s, t, 3 * b, 70, 13, HG_EPI_STORE, 0);
+        case_matmul(s, t, b, 129, 40, HG_EPI_SWIGLU, 0);
+        case_matmul(s, t, 2 * b, 64, 1, HG_EPI_SWIGLU, 0);
+        case_matmul(s, t, b, 50, 20, HG_EPI_RELU2, 0);
+        const uint64_t split = b == 256 ? 4096 : 1024; /* 2 .. 23 parts */
+        case_matmul(s, t, 2 * b, 200, 2, HG_EPI_STORE, split); /* split rows */
+        case_matmul(s, t, b, 100, 33, HG_EPI_ADD, split);
+        case_matmul_scaled(s, t, b, 40, 1, HG_EPI_STORE, 0, 0.004f);
+        case_matmul_scaled(s, t, b, 40, 12, HG_EPI_STORE, 0, 0.004f);
+        case_concat(s, t, b, 1, 0);
+        case_concat(s, t, 2 * b, 3, 1000); /* parts of 2 rows (Q6_K) .. 24 rows (Q4_1) */
+    }
+}
+
 /* Everything that reads weights or writes Q8 activations: run once per device variant. */
 static void weight_cases(suite *s) {
+    wk_cases(s);
     for (int i = 0; i < 5; i++) {
         const uint32_t t = all_types[i];
         const bool fl = t == HT_F32 || t == HT_F16 || t == HT_BF16;
@@ -652,6 +685,16 @@ static void weight_cases(suite *s) {
         case_matmul(s, all_types[i], 160, 64, 5, HG_EPI_STORE, 0);
         case_matmul(s, all_types[i], 64, 160, 1, HG_EPI_SWIGLU, 0);
     }
+    /* matvec_planar.wgsl (planar Q8_0/Q4_0, T <= 8): aligned f32 rows for Q8_0, rows longer than the
+     * workgroup's 64 lanes, every epilogue, parts with their own scales planes */
+    s->x_aligned = true;
+    case_matmul(s, HT_Q8_0, 2048, 70, 1, HG_EPI_ADD, 0);
+    case_matmul(s, HT_Q8_0, 256, 90, 3, HG_EPI_RELU2, 0);
+    case_matmul(s, HT_Q8_0, 128, 64, 8, HG_EPI_SWIGLU, 4096);
+    case_matmul(s, HT_Q8_0, 64, 37, 2, HG_EPI_STORE, 0);
+    case_matmul(s, HT_Q4_0, 4160, 33, 2, HG_EPI_ADD, 0);
+    case_matmul(s, HT_Q4_0, 128, 64, 1, HG_EPI_SWIGLU, 1024);
+    s->x_aligned = false;
     case_matmul(s, HT_Q8_0, 64, 50, 1, HG_EPI_RELU2, 0);
     case_matmul(s, HT_Q4_0, 64, 50, 20, HG_EPI_RELU2, 0);
     case_matmul(s, HT_F32, 64, 50, 1, HG_EPI_SWIGLU, 0);
@@ -682,6 +725,11 @@ int gh_ops_main(const char *dir, const hg_device *features) {
     for (int i = 0; i < 5; i++) {
         case_embed(&s, all_types[i], 37, 64, 5, 0);
         case_embed(&s, all_types[i], 100, 96, 3, 2048); /* split into parts */
+    }
+    for (int i = 0; i < 6; i++) {
+        const int b = wk_block(wk_types[i]);
+        case_embed(&s, wk_types[i], 37, b, 5, 0);
+        case_embed(&s, wk_types[i], 100, 3 * b, 3, 2048); /* split into parts */
     }
     case_rmsnorm(&s, 64, 1);
     case_rmsnorm(&s, 77, 3);

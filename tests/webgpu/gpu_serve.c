@@ -3,7 +3,9 @@
  * One command per line; one answer line per command ("ok ...", "run ...", "token N", "done" or
  * "err message"). Blobs are written to files in DIR and named in the answer.
  *
- *   convert HF_DIR OUT.gguf TYPE                       hconv_convert (f32, bf16, f16, q8_0, q4_0)
+ *   convert HF_DIR OUT.gguf TYPE                       hconv_convert (TYPE as `hearth convert --type`: f32 ..
+ *                                                      q4_0, q6_k, q4_k_m, q5_k_m)
+ *   convert_random CONFIG.json OUT.gguf TYPE SEED      hconv_random_weights (the same types)
  *   load GGUF N_CTX MAX_BATCH LOGITS_ROWS CHUNK MAX_PART MAX_BINDING MAX_BUFFER MAX_WG SUBGROUP_MIN DOT4
  *                                                      -> ok PLAN_FILE PLAN_BYTES BYTES_PER_TOKEN (CPU session + GPU plan)
  *   step MODE POS RESET T tok...                       one forward step (MODE none|last|all) -> ok FILE DISPATCHES
@@ -14,10 +16,14 @@
  *   gen_lost                                           -> ok (the CPU continues)
  *   cpu_logits MODE T tok...                           logits (MODE last|all) on a fresh CPU session -> ok FILE
  *   cpu_gen SEED MAX TEMP TOP_K TOP_P MIN_P REP T tok...     the same generation on the CPU alone -> ok tok...
+ *   cpu_check FILE N_PROMPT                            teacher-forced check of a token sequence (int32 file:
+ *                                                      prompt, then generated) on a fresh CPU session -> ok FILE
+ *                                                      of (argmax int32, top-2 gap / max |logit| f32) per generated token
  *   decode_blobs POS N TOKEN                           N greedy decode steps from POS (TOKEN fed first, then
  *                                                      each step's sampled token, on the GPU) -> ok FILE... DISPATCHES
  *   quit
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -244,6 +250,53 @@ static void cmd_cpu_gen(server *sv, char **save) {
     hearth_session_free(s);
 }
 
+/* The CPU's verdict on a generated sequence (tests/js/webgpu_soak.test.mjs): the sequence is fed in
+ * chunks to a fresh CPU session; for generated token k the row that predicted it gives its argmax and
+ * how far the top two logits are apart (relative to the row's largest |logit|). */
+static void cmd_cpu_check(server *sv, char **save) {
+    const char *path = next_str(save);
+    const int n_prompt = next_int(save), V = sv->m->hp.n_vocab, CH = 256;
+    size_t bytes = 0;
+    int32_t *toks = NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0 && (bytes = (size_t)ftell(f)) <= (64u << 20) &&
+        fseek(f, 0, SEEK_SET) == 0 && (toks = malloc(bytes)) && fread(toks, 1, bytes, f) != bytes)
+        bytes = 0;
+    if (f) fclose(f);
+    const int n = (int)(bytes / sizeof(int32_t)), n_gen = n - n_prompt;
+    hearth_session_params p = hearth_session_default_params();
+    p.n_ctx = sv->n_ctx;
+    hearth_session *s = NULL;
+    char err[256];
+    float *logits = malloc(sizeof(float) * (size_t)V * CH);
+    uint8_t *res = malloc(8 * (size_t)(n_gen > 0 ? n_gen : 1));
+    hearth_status st = !toks || n_prompt < 1 || n_gen < 1 || !logits || !res ? HEARTH_ERR_INVALID_ARG
+                                                                              : hearth_session_new(sv->m, &p, &s, err, sizeof err);
+    for (int t0 = 0; st == HEARTH_OK && t0 < n - 1; t0 += CH) {
+        const int T = n - 1 - t0 < CH ? n - 1 - t0 : CH; /* the last token predicts nothing */
+        st = hearth_session_eval(s, toks + t0, T, logits, HEARTH_LOGITS_ALL);
+        for (int r = 0; st == HEARTH_OK && r < T; r++) {
+            const int k = t0 + r + 1 - n_prompt; /* row t0+r predicts token t0+r+1 */
+            if (k < 0) continue;
+            const float *l = logits + (size_t)r * V;
+            int a = 0, b = -1;
+            float mx = 0;
+            for (int i = 0; i < V; i++) {
+                mx = fabsf(l[i]) > mx ? fabsf(l[i]) : mx;
+                if (l[i] > l[a]) b = a, a = i;
+                else if (i != a && (b < 0 || l[i] > l[b])) b = i;
+            }
+            const float gap = (l[a] - (b >= 0 ? l[b] : l[a])) / (mx > 0 ? mx : 1);
+            memcpy(res + 8 * (size_t)k, &a, 4);
+            memcpy(res + 8 * (size_t)k + 4, &gap, 4);
+        }
+    }
+    if (st != HEARTH_OK) printf("err cpu_check: %s\n", s ? hearth_session_error(s) : "bad arguments or no memory");
+    else printf("ok %s\n", put_blob(sv, res, 8 * (size_t)n_gen));
+    hearth_session_free(s);
+    free(toks), free(logits), free(res);
+}
+
 /* Decode steps that need nothing from the CPU between them (benchmarks pipeline them). */
 static void cmd_decode_blobs(server *sv, char **save) {
     int pos = next_int(save), n = next_int(save);
@@ -275,11 +328,16 @@ int gh_serve_main(const char *dir) {
         char *cmd = strtok_r(line, " \t\n", &save);
         if (!cmd) continue;
         if (strcmp(cmd, "quit") == 0) break;
-        if (strcmp(cmd, "convert") == 0) {
+        if (strcmp(cmd, "convert") == 0 || strcmp(cmd, "convert_random") == 0) {
+            const bool rnd = strcmp(cmd, "convert_random") == 0;
             const char *src = next_str(&save), *dst = next_str(&save), *type = next_str(&save);
-            hconv_options o = {.type = type ? (uint32_t)ht_type_from_name(type) : 0, .quiet = true};
+            const char *seed = rnd ? next_str(&save) : NULL;
+            hconv_options o = {.quiet = true, .seed = seed ? strtoull(seed, NULL, 10) : 0};
             hearth_err e = {0};
-            if (!src || !dst || hconv_convert(src, dst, &o, &e) != HEARTH_OK) printf("err convert: %s\n", e.msg);
+            if (!src || !dst || !type || !hconv_parse_type(type, &o.type, &o.mix) || (rnd && !seed))
+                printf("err convert: bad arguments\n");
+            else if ((rnd ? hconv_random_weights(src, dst, &o, &e) : hconv_convert(src, dst, &o, &e)) != HEARTH_OK)
+                printf("err convert: %s\n", e.msg);
             else printf("ok\n");
             continue;
         }
@@ -305,6 +363,7 @@ int gh_serve_main(const char *dir) {
         } else if (strcmp(cmd, "cpu_gen") == 0) cmd_cpu_gen(&sv, &save);
         else if (strcmp(cmd, "cpu_logits") == 0) cmd_cpu_logits(&sv, &save);
         else if (strcmp(cmd, "decode_blobs") == 0) cmd_decode_blobs(&sv, &save);
+        else if (strcmp(cmd, "cpu_check") == 0) cmd_cpu_check(&sv, &save);
 
         else printf("err unknown command %s\n", cmd);
     }

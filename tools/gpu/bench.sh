@@ -35,7 +35,9 @@ echo "== model: random weights, Nemotron-3-Nano-4B shapes, q4_0 (LM head q8_0)"
 $HELPER synth /tmp/nemo4b-q4_0.gguf nemotron-4b q4_0 && ls -l /tmp/nemo4b-q4_0.gguf
 echo "synth done ($((SECONDS - t0)) s)"
 
-echo "== time"
-HEARTH_TMP=/tmp/hb-bench timeout 150 /tmp/node tools/gpu/bench.mjs $HELPER /tmp/nemo4b-q4_0.gguf \
-    --prompt 512 --decode 64 --max-batch 256 --runs 3 2>&1 | tee "$OUT/bench.log"
+echo "== time: contexts of 512 (prefill and profile), 128 and 2048 tokens"
+for n in 512 128 2048; do
+    HEARTH_TMP=/tmp/hb-bench timeout 150 /tmp/node tools/gpu/bench.mjs $HELPER /tmp/nemo4b-q4_0.gguf \
+        --prompt $n --decode 64 --max-batch 256 --runs 3 2>&1 | tee -a "$OUT/bench.log"
+done
 echo "total: $((SECONDS - t0)) s"

@@ -2,7 +2,7 @@
 # prepare.sh - on the work machine: packs into .gpu/ (git-ignored) what tools/gpu/bench.sh needs on the GPU machine, which has no Node, no npm and maybe no compiler.
 #   .gpu/node.xz.1 .gpu/node.xz.2 (node, stripped, xz -9e, split)  .gpu/dawn.node.xz  .gpu/webgpu/{index.js,package.json}
 #   .gpu/libvulkan1_*.deb  .gpu/gpu_plan.xz (static)
-# What one run may take along (repository + carry) is 64 MiB and the repository alone holds ~45 MiB,
+# What one run may take along (repository + carry) is 64 MiB and the repository alone holds ~47 MiB,
 # so Node (21 MiB compressed) travels in two runs a few seconds apart (the machine keeps ignored
 # files while it stays warm):
 #   run 1: `true`                       carry [".gpu/node.xz.1"]
@@ -20,8 +20,8 @@ fi
 if [ ! -f .gpu/node.xz.2 ]; then
     cp "$(command -v node)" /tmp/node-stripped && strip --strip-all /tmp/node-stripped
     xz -T2 -9e -c /tmp/node-stripped > /tmp/node.xz
-    head -c $((17 << 20)) /tmp/node.xz > .gpu/node.xz.1
-    tail -c +$(((17 << 20) + 1)) /tmp/node.xz > .gpu/node.xz.2
+    head -c $((12 << 20)) /tmp/node.xz > .gpu/node.xz.1
+    tail -c +$(((12 << 20) + 1)) /tmp/node.xz > .gpu/node.xz.2
     rm -f /tmp/node-stripped /tmp/node.xz .gpu/node.xz
 fi
 [ -f .gpu/dawn.node.xz ] || xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz

@@ -195,7 +195,8 @@ async function send(text) {
   if (usage) {
     const x = usage.extra;
     stats = `${x.decode_tokens_per_s.toFixed(1)} tokens/s · ${usage.completion_tokens} tokens${finish === 'abort' ? ' · stopped' : finish === 'length' ? ' · length limit' : ''}`;
-    $('speed').textContent = `decode ${x.decode_tokens_per_s.toFixed(1)} tok/s · prefill ${x.prefill_tokens_per_s.toFixed(0)} tok/s`;
+    const rate = (r) => r.toFixed(r < 10 ? 1 : 0); // a slow prefill (software GPU) is not shown as 0
+    $('speed').textContent = `decode ${x.decode_tokens_per_s.toFixed(1)} tok/s · prefill ${rate(x.prefill_tokens_per_s)} tok/s`;
   }
   item.finish(out, stats);
   item.li.dataset.finish = finish || 'error';

@@ -13,14 +13,14 @@
 // buffers with queue.writeBuffer, a chunk at a time; they never pass through the wasm heap.
 
 export const PLAN_MAGIC = 0x4c504748; // "HGPL"
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 export const BLOB_MODEL = 1;
 export const BLOB_STEP = 2;
 export const READ_TOKEN = 0;
 export const READ_LOGITS = 1;
 export const READ_DATA = 2;
 
-const REC = { SOURCE: 1, KERNEL: 2, BUFFER: 3, UPLOAD_FILE: 4, UPLOAD_DATA: 5, WRITE: 16, CLEAR: 17, DISPATCH: 18, COPY: 19, READ: 20 };
+const REC = { SOURCE: 1, KERNEL: 2, BUFFER: 3, UPLOAD_FILE: 4, UPLOAD_DATA: 5, UPLOAD_FILE_PLANAR: 6, WRITE: 16, CLEAR: 17, DISPATCH: 18, COPY: 19, READ: 20 };
 const PARAM_SLOT = 256; // bytes of uniform params per dispatch (minUniformBufferOffsetAlignment)
 // GPUBufferUsage / GPUMapMode values (fixed by the WebGPU spec), so this file needs no globals.
 const U = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128 };
@@ -56,6 +56,23 @@ export async function requestGpuDevice(gpu, { powerPreference = 'high-performanc
   try { device = await adapter.requestDevice({ requiredLimits, requiredFeatures }); } catch { device = null; }
   if (!device) return null;
   return { gpu, adapter, device };
+}
+
+// Quantised blocks (block bytes = a 2-byte f16 scale + quants; 18: Q4_0, 34: Q8_0), an even number,
+// split into the planar layout (src/webgpu/plan.h UPLOAD_FILE_PLANAR): { quants, scales }. Works on
+// pairs of blocks, which are whole words: block 0's quants are its words shifted by 2 bytes, block 1's
+// are whole words, the two scales share one word.
+export function planarBlocks(bytes, block) {
+  const src = bytes.byteOffset % 4 ? bytes.slice() : bytes;
+  const w = new Uint32Array(src.buffer, src.byteOffset, src.byteLength >> 2);
+  const qw = (block - 2) >> 2, pw = block >> 1, pairs = (bytes.byteLength / block) >> 1;
+  const q = new Uint32Array(pairs * 2 * qw), s = new Uint32Array(pairs);
+  for (let p = 0, i = 0, o = 0; p < pairs; p++, i += pw) {
+    for (let k = 0; k < qw; k++) q[o++] = (w[i + k] >>> 16) | (w[i + k + 1] << 16);
+    for (let k = 1; k <= qw; k++) q[o++] = w[i + qw + k];
+    s[p] = (w[i] & 0xffff) | (w[i + qw] & 0xffff0000);
+  }
+  return { quants: new Uint8Array(q.buffer), scales: new Uint8Array(s.buffer) };
 }
 
 class Reader {
@@ -124,14 +141,27 @@ export class GpuHost {
     this.lostInfo = null;
     this.error = null;
     this.stats = { steps: 0, dispatches: 0 };
-    device.lost.then((info) => {
+    // Rejects with GpuLostError once the device is lost. Every wait on the GPU races it: Chromium
+    // settles a readback (mapAsync) or a pipeline on a destroyed device only after the work already
+    // queued has run (tens of seconds on a software adapter), or never.
+    this.lost = device.lost.then((info) => {
       this.lostInfo = info;
       if (onLost) onLost(info);
+      throw this.lostError();
     });
+    this.lost.catch(() => {});
     device.onuncapturederror = (ev) => { if (!this.error) this.error = ev.error; };
   }
 
   get isLost() { return this.lostInfo !== null; }
+
+  // What this host holds on the GPU now (between steps): plan buffers, idle readback buffers, the
+  // params buffer (counts and bytes), and cached bind groups. The soak test checks these stay flat.
+  memoryStats() {
+    const sum = (bufs) => bufs.reduce((n, b) => n + b.size, 0);
+    return { buffers: this.buffers.size, bufferBytes: sum([...this.buffers.values()]), staging: this.staging.length,
+      stagingBytes: sum(this.staging), paramsBytes: this.params ? this.paramsBytes : 0, bindGroups: this.bindGroups.size };
+  }
 
   // The device facts the planner needs (hg_device in src/webgpu/hg.h).
   facts() {
@@ -154,13 +184,18 @@ export class GpuHost {
   async failure(err) {
     if (err instanceof GpuLostError) return err;
     if (!this.lostInfo) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
-    if (this.lostInfo) return new GpuLostError(`WebGPU device lost: ${this.lostInfo.message || this.lostInfo.reason}`, this.lostInfo.reason);
+    if (this.lostInfo) return this.lostError();
     return err;
   }
 
+  lostError() { return new GpuLostError(`WebGPU device lost: ${this.lostInfo.message || this.lostInfo.reason}`, this.lostInfo.reason); }
+
   checkLost() {
-    if (this.lostInfo) throw new GpuLostError(`WebGPU device lost: ${this.lostInfo.message || this.lostInfo.reason}`, this.lostInfo.reason);
+    if (this.lostInfo) throw this.lostError();
   }
+
+  // p, or a GpuLostError as soon as the device is lost.
+  untilLost(p) { return Promise.race([p, this.lost]); }
 
   // Creates what SOURCE / KERNEL / BUFFER records describe; pushes error-scope promises to await.
   define(rec, pending) {
@@ -245,7 +280,12 @@ export class GpuHost {
         this.writePadded(this.buffer(id), off, r.bytes(n));
       } else if (tag === REC.UPLOAD_FILE) {
         const id = r.u32(); r.u32();
-        files.push({ id, off: r.u64(), fileOff: r.u64(), n: r.u64() });
+        files.push({ id, off: r.u64(), fileOff: r.u64(), n: r.u64(), block: 0 });
+      } else if (tag === REC.UPLOAD_FILE_PLANAR) {
+        const id = r.u32(), block = r.u32();
+        const off = r.u64(), sOff = r.u64(), fileOff = r.u64(), nBlocks = r.u64();
+        if (!block || nBlocks % 2 || off % 4 || sOff % 4 || fileOff % 4) throw new GpuPlanError('bad planar upload record');
+        files.push({ id, off, sOff, fileOff, n: nBlocks * block, block });
       } else {
         throw new GpuPlanError(`record ${tag} does not belong in a model plan`);
       }
@@ -257,21 +297,30 @@ export class GpuHost {
       let done = 0, sinceSync = 0;
       for (const f of files) {
         const buf = this.buffer(f.id);
-        for (let at = 0; at < f.n; at += UPLOAD_CHUNK) {
-          const len = Math.min(UPLOAD_CHUNK, f.n - at);
+        // planar: chunks of whole pairs of blocks, each split into its quants and scales
+        const step = f.block ? Math.floor(UPLOAD_CHUNK / (2 * f.block)) * 2 * f.block : UPLOAD_CHUNK;
+        for (let at = 0; at < f.n; at += step) {
+          const len = Math.min(step, f.n - at);
           const chunk = await read(f.fileOff + at, len);
           if (!chunk || chunk.byteLength < len) throw new GpuPlanError(`model file read at ${f.fileOff + at} returned too few bytes`);
           this.checkLost();
-          this.writePadded(buf, f.off + at, chunk.subarray(0, len));
+          if (f.block) {
+            const { quants, scales } = planarBlocks(chunk.subarray(0, len), f.block);
+            const k0 = at / f.block;
+            this.writePadded(buf, f.off + k0 * (f.block - 2), quants);
+            this.writePadded(buf, f.sOff + 2 * k0, scales);
+          } else {
+            this.writePadded(buf, f.off + at, chunk.subarray(0, len));
+          }
           done += len;
           sinceSync += len;
-          if (sinceSync >= 256 << 20) { await this.device.queue.onSubmittedWorkDone(); sinceSync = 0; }
+          if (sinceSync >= 256 << 20) { await this.untilLost(this.device.queue.onSubmittedWorkDone()); sinceSync = 0; }
           if (onProgress) onProgress(done, total);
         }
       }
     }
-    await Promise.all(pending);
-    await this.device.queue.onSubmittedWorkDone();
+    await this.untilLost(Promise.all(pending));
+    await this.untilLost(this.device.queue.onSubmittedWorkDone());
     this.checkErrors();
   }
 
@@ -340,7 +389,7 @@ export class GpuHost {
     const recs = parseBlob(bytes, BLOB_STEP);
     const pending = [];
     for (const rec of recs) this.define(rec, pending);
-    if (pending.length) await Promise.all(pending);
+    if (pending.length) await this.untilLost(Promise.all(pending));
     // params of every dispatch, one 256-byte slot each
     const dispatches = recs.filter((x) => x.tag === REC.DISPATCH).length;
     this.ensureParams(Math.max(1, dispatches) * PARAM_SLOT);
@@ -425,7 +474,7 @@ export class GpuHost {
     this.stats.dispatches += slot;
     const out = [];
     if (times) {
-      await times.mapAsync(MAP_READ);
+      await this.untilLost(times.mapAsync(MAP_READ));
       const t = new BigInt64Array(times.getMappedRange());
       out.profile = names.map((name, i) => ({ name, ns: Number(t[2 * i + 1] - t[2 * i]) }));
       times.unmap();
@@ -433,12 +482,12 @@ export class GpuHost {
       qs.destroy();
     }
     if (!reads.length) {
-      await this.device.queue.onSubmittedWorkDone();
+      await this.untilLost(this.device.queue.onSubmittedWorkDone());
       this.checkErrors();
       return out;
     }
     for (const rd of reads) {
-      await rd.st.mapAsync(MAP_READ, 0, (rd.size + 3) & ~3);
+      await this.untilLost(rd.st.mapAsync(MAP_READ, 0, (rd.size + 3) & ~3));
       out.push({ what: rd.what, data: new Uint8Array(rd.st.getMappedRange(0, (rd.size + 3) & ~3).slice(0, rd.size)) });
       rd.st.unmap();
       this.staging.push(rd.st);

@@ -27,7 +27,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let t = wid.y;
     let gs = p.n / p.G;
     var ss = 0.0;
-    for (var i = li; i < gs; i += WG) {
+    var i = li;
+    for (; i + 3u * WG < gs; i += 4u * WG) { // four values in flight per invocation
+        let a = gated(t, g * gs + i);
+        let b = gated(t, g * gs + i + WG);
+        let c = gated(t, g * gs + i + 2u * WG);
+        let d = gated(t, g * gs + i + 3u * WG);
+        ss += (a * a + b * b) + (c * c + d * d);
+    }
+    for (; i < gs; i += WG) {
         let v = gated(t, g * gs + i);
         ss += v * v;
     }

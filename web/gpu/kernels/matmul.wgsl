@@ -1,12 +1,13 @@
 // matmul.wgsl - Y = X W^T for many tokens (prefill): 32 output rows x 32 tokens per workgroup of 64
 // (4 x 4 outputs per invocation), K in steps of 32 (one quant block) through workgroup memory.
-// F32/F16/BF16 weights: f32 tiles. Q8_0/Q4_0 weights: integer codes of both sides (x as Q8 blocks
-// from quant_act.wgsl), per block an integer sum scaled by d_w * d_x, as the CPU backend computes
-// it. Params, epilogue and output addressing as matvec.wgsl.
+// F32/F16/BF16/Q8_0 weights: f32 tiles (Q8_0 dequantised, x in f32). Q4_0 weights: integer codes of
+// both sides (x as Q8 blocks from quant_act.wgsl), per block an integer sum scaled by d_w * d_x, as
+// the CPU backend computes it. Params, epilogue and output addressing as matvec.wgsl (GGUF or
+// planar weights, wq.wgsl).
 struct Params {
     n_in: u32, n_out: u32, T: u32, row_bytes: u32,
     x_off: u32, x_stride: u32, y_off: u32, y_stride: u32,
-    y_col0: u32, mode: u32, nwg_x: u32,
+    y_col0: u32, mode: u32, nwg_x: u32, s0: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> W: array<u32>;
@@ -38,7 +39,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let tok0 = wid.y * TN;
     let tr = li % 8u; // rows tr*4 .. tr*4+3
     let tc = li / 8u; // tokens tc*4 .. tc*4+3
-    let quant = WTYPE == 8u || WTYPE == 2u;
+    let quant = WTYPE == 2u;
+    w_s0 = p.s0;
     var acc: array<f32, 16>;
     let nk = (p.n_in + TK - 1u) / TK;
     let lr = li / 2u;  // the weight row this invocation stages
@@ -51,13 +53,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             var d = 0.0;
             if (row < p.n_out) {
                 let r = row * p.row_bytes;
-                if (WTYPE == 8u) {
-                    let b = r + kt * 34u + 2u + 16u * half;
-                    for (var j = 0u; j < 4u; j++) { c[j] = w_u32(b + 4u * j); }
-                } else { // codes 0..15: low nibbles of the 16 bytes; 16..31: high nibbles
-                    let b = r + kt * 18u + 2u;
-                    for (var j = 0u; j < 4u; j++) { c[j] = q4_codes(w_u32(b + 4u * j), half == 1u); }
-                }
+                // codes 0..15: low nibbles of the 16 bytes; 16..31: high nibbles
+                let b = w_codes_at(r, kt);
+                for (var j = 0u; j < 4u; j++) { c[j] = q4_codes(w_u32(b + 4u * j), half == 1u); }
                 d = w_block_d(r, kt);
             }
             for (var j = 0u; j < 4u; j++) { wq[lr * 8u + 4u * half + j] = c[j]; }

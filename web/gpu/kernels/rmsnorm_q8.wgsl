@@ -21,7 +21,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let xb = p.x_off + t * p.x_stride;
     let xb4 = xb / 4u;
     var ss = 0.0;
-    for (var i = li; i < p.n / 4u; i += WG) { // 16-byte loads: fewer round trips to memory
+    let n4 = p.n / 4u;
+    var i = li;
+    for (; i + 3u * WG < n4; i += 4u * WG) { // 16-byte loads, four in flight per invocation
+        let a = X[xb4 + i];
+        let b = X[xb4 + i + WG];
+        let c = X[xb4 + i + 2u * WG];
+        let d = X[xb4 + i + 3u * WG];
+        ss += (dot(a, a) + dot(b, b)) + (dot(c, c) + dot(d, d));
+    }
+    for (; i < n4; i += WG) {
         let v = X[xb4 + i];
         ss += dot(v, v);
     }

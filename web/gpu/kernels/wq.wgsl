@@ -6,7 +6,24 @@
 // nibble of qs[j - 16], x = d * (nibble - 8). Blocks start on 2-byte boundaries, so every
 // multi-byte read is either word aligned or off by exactly 2 bytes. f16 is decoded with
 // integer ops (no shader-f16 needed). All arithmetic is f32.
+// WPLANAR (Q8_0/Q4_0 whose row length is an even number of blocks, repacked by the host at load,
+// plan.h UPLOAD_FILE_PLANAR): the quants of all blocks of the part first (block k of the part at byte
+// k * QB, QB = 32 or 16), then their f16 scales (at w_s0 + 2 k); every read is then word aligned.
+// Functions still take r = the row's byte offset in GGUF layout (row * row_bytes).
 override WTYPE: u32 = 0u;
+override WPLANAR: bool = false;
+var<private> w_s0: u32 = 0u; // WPLANAR: byte offset of the scales plane (the kernel sets it)
+
+fn w_qb() -> u32 { return select(16u, 32u, WTYPE == 8u); } // quant bytes per block
+// Byte offset of the quants / the f16 scale of block blk of the row at byte r.
+fn w_codes_at(r: u32, blk: u32) -> u32 {
+    if (WPLANAR) { return (r / (w_qb() + 2u) + blk) * w_qb(); }
+    return r + blk * (w_qb() + 2u) + 2u;
+}
+fn w_scale_at(r: u32, blk: u32) -> u32 {
+    if (WPLANAR) { return w_s0 + 2u * (r / (w_qb() + 2u) + blk); }
+    return r + blk * (w_qb() + 2u);
+}
 
 fn w_u8(b: u32) -> u32 { return (W[b >> 2u] >> ((b & 3u) * 8u)) & 0xffu; }
 fn w_u16(b: u32) -> u32 { return (W[b >> 2u] >> ((b & 2u) * 8u)) & 0xffffu; }
@@ -42,11 +59,10 @@ fn q4_codes(w: u32, hi: bool) -> u32 {
 // 8 code words are XQ-words c[0..7] (passed in); the caller scales by d_w * d_x. WTYPE 8 or 2.
 fn w_block_isum(r: u32, blk: u32, c: ptr<function, array<u32, 8>>) -> i32 {
     var s = 0;
+    let b = w_codes_at(r, blk);
     if (WTYPE == 8u) {
-        let b = r + blk * 34u + 2u;
         for (var k = 0u; k < 8u; k++) { s += dot_i8(w_u32(b + 4u * k), (*c)[k]); }
     } else {
-        let b = r + blk * 18u + 2u;
         for (var k = 0u; k < 4u; k++) {
             let q = w_u32(b + 4u * k);
             s += dot_i8(q4_codes(q, false), (*c)[k]) + dot_i8(q4_codes(q, true), (*c)[k + 4u]);
@@ -56,10 +72,7 @@ fn w_block_isum(r: u32, blk: u32, c: ptr<function, array<u32, 8>>) -> i32 {
 }
 
 // Scale d of block `blk` of the row at byte r (quantised types).
-fn w_block_d(r: u32, blk: u32) -> f32 {
-    if (WTYPE == 8u) { return w_f16(r + blk * 34u); }
-    return w_f16(r + blk * 18u);
-}
+fn w_block_d(r: u32, blk: u32) -> f32 { return w_f16(w_scale_at(r, blk)); }
 
 // Value i of the row that starts at byte r.
 fn w_value(r: u32, i: u32) -> f32 {
@@ -67,17 +80,14 @@ fn w_value(r: u32, i: u32) -> f32 {
         case 1u: { return w_f16(r + 2u * i); }
         case 30u: { return w_bf16(r + 2u * i); }
         case 8u: {
-            let b = r + (i / 32u) * 34u;
-            let j = i % 32u;
-            let q = w_u8(b + 2u + j);
-            return w_f16(b) * f32(bitcast<i32>(q << 24u) >> 24u);
+            let q = w_u8(w_codes_at(r, i / 32u) + i % 32u);
+            return w_block_d(r, i / 32u) * f32(bitcast<i32>(q << 24u) >> 24u);
         }
         case 2u: {
-            let b = r + (i / 32u) * 18u;
             let j = i % 32u;
-            let q = w_u8(b + 2u + (j % 16u));
+            let q = w_u8(w_codes_at(r, i / 32u) + j % 16u);
             let nib = select(q >> 4u, q & 15u, j < 16u);
-            return w_f16(b) * (f32(nib) - 8.0);
+            return w_block_d(r, i / 32u) * (f32(nib) - 8.0);
         }
         default: { return bitcast<f32>(W[(r >> 2u) + i]); }
     }

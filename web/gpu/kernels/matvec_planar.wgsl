@@ -1,0 +1,122 @@
+// matvec_planar.wgsl - y = W x for 1..8 tokens (decode) on planar Q4_0 / Q8_0 weights (wq.wgsl): R rows per workgroup of 64 lanes, 16-byte aligned loads.
+// The planar layout (quants of all blocks, then all scales) lets consecutive lanes read
+// consecutive 16-byte quant chunks: one coalesced load per lane instead of the 2-byte-misaligned
+// word reads of GGUF blocks. A lane loads its piece of x once and uses it for R rows (x is read
+// from cache once per R rows, not per row), and NT (tokens) and R are pipeline constants with
+// R * NT <= 8, so the loops unroll and the R * NT sums stay in registers. WQ and W bind the same
+// weight range (as vec4 quants / as words for the scales); X and XV the same activation range.
+// Q4_0: a lane takes a whole block (16 bytes of nibbles) against x as Q8 blocks (quant_act.wgsl),
+// an integer sum scaled by d_w * d_x, as the CPU backend and matvec.wgsl compute it; x goes through
+// workgroup memory, 64 blocks at a time, copied by consecutive words.
+// Q8_0: a lane takes half a block (16 codes) against f32 x (XV: x_off and x_stride multiples of 4),
+// the codes dequantised: sum of d_w * code * x.
+// Params, epilogues and output addressing as matvec.wgsl; s0 = byte offset of the scales plane;
+// workgroup g computes rows g * R .. g * R + R - 1.
+struct Params {
+    n_in: u32, n_out: u32, T: u32, row_bytes: u32,
+    x_off: u32, x_stride: u32, y_off: u32, y_stride: u32,
+    y_col0: u32, mode: u32, nwg_x: u32, s0: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(2) var<storage, read> WQ: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> X: array<u32>;
+@group(0) @binding(4) var<storage, read> XV: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> Y: array<f32>;
+
+const LANES = 64u;
+override NT: u32 = 1u; // tokens (p.T)
+override R: u32 = 1u;  // rows per workgroup; R * NT <= 8
+var<workgroup> xs: array<u32, 576>; // Q4_0: one chunk of 64 Q8 blocks of x (9 words each)
+
+fn epilogue(idx: u32, v: f32) {
+    switch p.mode {
+        case 1u: { Y[idx] = Y[idx] + v; }
+        case 2u: { let r = max(v, 0.0); Y[idx] = r * r; }
+        case 3u: { let g = Y[idx]; Y[idx] = g / (1.0 + exp(-g)) * v; }
+        default: { Y[idx] = v; }
+    }
+}
+
+// f16 scale of block k of the part (two per word of the scales plane)
+fn scale(k: u32) -> f32 {
+    let w = W[(p.s0 >> 2u) + (k >> 1u)];
+    return f16_to_f32(select(w & 0xffffu, w >> 16u, (k & 1u) == 1u));
+}
+
+// 4 int8 codes of a word as f32
+fn i8x4(w: u32) -> vec4<f32> {
+    let v = bitcast<i32>(w);
+    return vec4<f32>(f32((v << 24u) >> 24u), f32((v << 16u) >> 24u), f32((v << 8u) >> 24u), f32(v >> 24u));
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let row0 = (wid.y * p.nwg_x + wid.x) * R;
+    let nb = p.n_in / 32u;
+    var acc: array<f32, 8>; // [r * NT + t]
+    if (WTYPE == 2u) {
+        for (var c = 0u; c < nb; c += LANES) { // chunks of 64 blocks, block c + li for lane li
+            let b = c + li;
+            var q: array<vec4<u32>, 8>;
+            var dw: array<f32, 8>;
+            for (var r = 0u; r < R; r++) {
+                if (b < nb && row0 + r < p.n_out) {
+                    let k = (row0 + r) * nb + b;
+                    q[r] = WQ[k];
+                    dw[r] = scale(k);
+                }
+            }
+            let cw = min(LANES, nb - c) * 9u; // words of x in this chunk
+            for (var t = 0u; t < NT; t++) {
+                // the chunk's x blocks into workgroup memory by consecutive words (coalesced; a
+                // lane reading its own 9-word block from global memory touches 9 lines per load)
+                let xb = p.x_off + t * p.x_stride + c * 9u;
+                workgroupBarrier();
+                for (var j = li; j < cw; j += LANES) { xs[j] = X[xb + j]; }
+                workgroupBarrier();
+                let o = li * 9u; // stride 9 words: no bank conflicts
+                let x0 = vec4<u32>(xs[o], xs[o + 1u], xs[o + 2u], xs[o + 3u]);
+                let x1 = vec4<u32>(xs[o + 4u], xs[o + 5u], xs[o + 6u], xs[o + 7u]);
+                let dx = select(0.0, bitcast<f32>(xs[o + 8u]), b < nb);
+                for (var r = 0u; r < R; r++) {
+                    let w = q[r];
+                    let s = dot_i8(q4_codes(w.x, false), x0.x) + dot_i8(q4_codes(w.y, false), x0.y)
+                          + dot_i8(q4_codes(w.z, false), x0.z) + dot_i8(q4_codes(w.w, false), x0.w)
+                          + dot_i8(q4_codes(w.x, true), x1.x) + dot_i8(q4_codes(w.y, true), x1.y)
+                          + dot_i8(q4_codes(w.z, true), x1.z) + dot_i8(q4_codes(w.w, true), x1.w);
+                    acc[r * NT + t] += dw[r] * dx * f32(s);
+                }
+            }
+        }
+    } else {
+        for (var e = li; e < 2u * nb; e += LANES) { // half blocks
+            var q: array<vec4<u32>, 8>;
+            var dw: array<f32, 8>;
+            for (var r = 0u; r < R; r++) {
+                if (row0 + r < p.n_out) {
+                    let k = (row0 + r) * nb;
+                    q[r] = WQ[2u * k + e];
+                    dw[r] = scale(k + (e >> 1u));
+                }
+            }
+            for (var t = 0u; t < NT; t++) {
+                let x4 = (p.x_off + t * p.x_stride) / 4u + 4u * e;
+                let xa = XV[x4];
+                let xb = XV[x4 + 1u];
+                let xc = XV[x4 + 2u];
+                let xd = XV[x4 + 3u];
+                for (var r = 0u; r < R; r++) {
+                    let w = q[r];
+                    acc[r * NT + t] += dw[r] * (dot(i8x4(w.x), xa) + dot(i8x4(w.y), xb) + dot(i8x4(w.z), xc) + dot(i8x4(w.w), xd));
+                }
+            }
+        }
+    }
+    for (var r = 0u; r < R; r++) {
+        for (var t = 0u; t < NT; t++) {
+            let v = lane_sum(acc[r * NT + t], li); // lanes_wg.wgsl or lanes_sg.wgsl: the row's sum
+            if (row0 + r < p.n_out && li == 0u) { epilogue(p.y_off + t * p.y_stride + p.y_col0 + row0 + r, v); }
+        }
+    }
+}
