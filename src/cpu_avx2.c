@@ -241,35 +241,41 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
  * token's 2 x 16 activation codes by madd_epi16 (exact: 2 products per 32-bit lane); the 8 lanes
  * are scaled in f32 per block and summed horizontally once per output. */
 
-/* out[r][j] = dot(Q8_0 row r, token t0+j) for r < MR, j < MT (2 x 2 tiles share widened blocks). */
+/* Decode reads two interleaved row streams: each row prefetches the line PREFETCH_Q8 bytes ahead
+ * (about once per 64 bytes of progress). */
+enum { PREFETCH_Q8 = 256 };
+
+/* out[r][j] = dot(Q8_0 row r, token t0+j) for r < MR (<= 2), j < MT (<= 4): each widened block
+ * serves MT tokens (prefill); the arithmetic of one output does not depend on MR or MT. */
 static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[2], const hk_q16act *x, int t0, const int MR, const int MT,
-                                    float out[2][2]) {
+                                    float out[2][4]) {
     const int nb = x->nb;
-    __m256 acc[2][2];
+    __m256 acc[2][4];
     #pragma GCC unroll 4
     for (int r = 0; r < MR; r++)
         #pragma GCC unroll 4
         for (int j = 0; j < MT; j++) acc[r][j] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m256i xl[2], xh[2];
-        float dx[2];
-        #pragma GCC unroll 4
-        for (int j = 0; j < MT; j++) {
-            const size_t tb = (size_t)(t0 + j) * nb + b;
-            xl[j] = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK));
-            xh[j] = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK + 16));
-            dx[j] = x->d[tb];
-        }
+        __m256i w0[2], w1[2];
+        float dw[2];
         #pragma GCC unroll 4
         for (int r = 0; r < MR; r++) {
             const uint8_t *blk = rows[r] + (size_t)b * 34;
-            const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
-            const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
-            const float dw = _cvtsh_ss(load_u16(blk));
+            if (MT == 1 && (b & 1) == 0) _mm_prefetch((const char *)(blk + PREFETCH_Q8), _MM_HINT_T0);
+            w0[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2)));
+            w1[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18)));
+            dw[r] = _cvtsh_ss(load_u16(blk));
+        }
+        #pragma GCC unroll 4
+        for (int j = 0; j < MT; j++) {
+            const size_t tb = (size_t)(t0 + j) * nb + b;
+            const __m256i xl = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK));
+            const __m256i xh = _mm256_loadu_si256((const __m256i *)(x->q + tb * HK_QK + 16));
+            const float dx = x->d[tb];
             #pragma GCC unroll 4
-            for (int j = 0; j < MT; j++) {
-                const __m256i s32 = _mm256_add_epi32(_mm256_madd_epi16(w0, xl[j]), _mm256_madd_epi16(w1, xh[j]));
-                acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_set1_ps(dw * dx[j]), acc[r][j]);
+            for (int r = 0; r < MR; r++) {
+                const __m256i s32 = _mm256_add_epi32(_mm256_madd_epi16(w0[r], xl), _mm256_madd_epi16(w1[r], xh));
+                acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_set1_ps(dw[r] * dx), acc[r][j]);
             }
         }
     }
@@ -279,17 +285,26 @@ static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[2], const hk_q16ac
         for (int j = 0; j < MT; j++) out[r][j] = hsum8(acc[r][j]);
 }
 
+#define TILE_Q8(mr, mt) tile_q8_0(rows, x, t0, mr, mt, out)
+
+/* Tiles of 2 rows x 4 tokens (2 rows x 1 token in decode). */
 static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
     for (int r0 = 0; r0 < nr; r0 += 2) {
         const int mr = nr - r0 < 2 ? nr - r0 : 2;
         const uint8_t *rows[2] = {w + (size_t)r0 * rb, w + (size_t)(r0 + mr - 1) * rb};
-        for (int t0 = 0; t0 < nt; t0 += 2) {
-            const int mt = nt - t0 < 2 ? nt - t0 : 2;
-            float out[2][2];
-            if (mr == 2 && mt == 2) tile_q8_0(rows, x, t0, 2, 2, out);
-            else if (mr == 2) tile_q8_0(rows, x, t0, 2, 1, out);
-            else if (mt == 2) tile_q8_0(rows, x, t0, 1, 2, out);
-            else tile_q8_0(rows, x, t0, 1, 1, out);
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+            const int mt = nt - t0 < 4 ? nt - t0 : 4;
+            float out[2][4];
+            switch ((mr - 1) * 4 + (mt - 1)) {
+            case 0: TILE_Q8(1, 1); break;
+            case 1: TILE_Q8(1, 2); break;
+            case 2: TILE_Q8(1, 3); break;
+            case 3: TILE_Q8(1, 4); break;
+            case 4: TILE_Q8(2, 1); break;
+            case 5: TILE_Q8(2, 2); break;
+            case 6: TILE_Q8(2, 3); break;
+            default: TILE_Q8(2, 4); break;
+            }
             for (int j = 0; j < mt; j++)
                 for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
         }

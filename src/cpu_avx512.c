@@ -8,9 +8,10 @@
  * (prefill) a chunk of blocks is transposed once into an L1-sized buffer and reused by every
  * token; with one token (decode) each block is transposed and used at once.
  *
- * Q8_0 (int16 activations, cpu_kernels.h): row by row, a block's 32 weights widen to 32 int16
- * in one register and vpdpwssd (s16 x s16, 2 products per lane) multiplies them with the
- * token's 32 codes; the 16 lanes are scaled per block in f32 and summed once per output.
+ * Q8_0 (int16 activations, cpu_kernels.h): the same 16 rows per vector, weights widened to
+ * int16 pairs for vpdpwssd (s16 x s16, 2 products per lane) in prefill, 16 row vectors reduced
+ * together in decode; each lane's block sum is exact and is scaled as the generic table does, so
+ * the outputs equal the generic table's bit for bit (see the Q8_0 section).
  */
 #include "cpu_kernels.h"
 
@@ -194,80 +195,178 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
     }
 }
 
+/* ---- Q8_0 weights, int16 activations ----
+ * The same 16 rows per vector, one row per 32-bit lane, so that a block's sum for each row is
+ * exact in its lane and is scaled as the generic table does: acc += (d_w * d_x) * isum, blocks in
+ * order, a multiply and an add (no fma). The outputs are therefore bit-identical to the generic
+ * table's. Two ways to form the 16 block sums:
+ * - prefill (3 tokens or more): a chunk of blocks of the 16 rows is transposed once into an
+ *   L1-sized buffer, each row's weights widened to int16 pairs (lane k of w[p] = row k's values
+ *   2p, 2p+1); per token, vpdpwssd multiplies them with the broadcast activation pair (codes 2p,
+ *   2p+1 are adjacent in the activation row: a 32-bit broadcast) and 16 of them give the block.
+ * - decode: each row's block is widened and multiplied with the token's 32 codes (vpmaddwd, 16
+ *   lanes of 2 products), and the 16 rows' vectors are reduced together into one vector of 16
+ *   block sums (lane k = row k), cheaper than transposing weights that are used once. */
+
+enum {
+    KCHUNK16 = 16 /* Q8_0 blocks transposed at a time in prefill: 16 x 1088 bytes = 17 KiB */
+};
+
+/* One Q8_0 block of 16 rows as int16 pairs, and the 16 rows' scales. */
+typedef struct {
+    __m512i w[16];
+    __m512 dw;
+} blk16w;
+
+/* The Q8_0 scales of 16 rows at block offset `off`. */
+static ALWAYS_INLINE __m512 scales16(const uint8_t *w0, __m512i vidx, size_t off) {
+    const __m512i g = _mm512_i32gather_epi32(vidx, (const void *)(w0 + off), 1);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+static ALWAYS_INLINE void load_block_q8(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx, size_t off,
+                                        blk16w *o) {
+    /* bytes b0 b1 b2 b3 of each dword -> b0 b2 b1 b3: the 16-bit words become (b0, b2) and (b1, b3) */
+    const __m512i pair_order = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15));
+    #pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) { /* weights 0..15, then 16..31 */
+        const uint8_t *p[16];
+        #pragma GCC unroll 16
+        for (int k = 0; k < 16; k++) p[k] = (rows ? rows[k] : w0 + (size_t)k * rb) + off + 2 + 16 * h;
+        __m512i D[4];
+        transpose16x16(p, D); /* D[j] lane k = row k's weights 16h + 4j .. +3 */
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m512i e = _mm512_shuffle_epi8(D[j], pair_order);
+            o->w[8 * h + 2 * j] = _mm512_srai_epi16(_mm512_slli_epi16(e, 8), 8); /* values 4j, 4j+1 */
+            o->w[8 * h + 2 * j + 1] = _mm512_srai_epi16(e, 8);                   /* values 4j+2, 4j+3 */
+        }
+    }
+    o->dw = scales16(w0, vidx, off);
+}
+
+/* acc[j] += dot(block, token j's block at act index tb + j*nb) for j < MT, exactly as the generic table. */
+static ALWAYS_INLINE void tile_q8(const blk16w *b, const hk_q16act *x, size_t tb, int nb, const int MT, __m512 acc[TGROUP]) {
+    #pragma GCC unroll 16
+    for (int j = 0; j < MT; j++) {
+        const size_t t = tb + (size_t)j * nb;
+        const int16_t *xq = x->q + t * HK_QK;
+        __m512i s = _mm512_setzero_si512();
+        #pragma GCC unroll 16
+        for (int p = 0; p < 16; p++) s = _mm512_dpwssd_epi32(s, b->w[p], _mm512_set1_epi32(load_i32(xq + 2 * p)));
+        acc[j] = _mm512_add_ps(acc[j], _mm512_mul_ps(_mm512_mul_ps(b->dw, _mm512_set1_ps(x->d[t])), _mm512_cvtepi32_ps(s)));
+    }
+}
+
+static ALWAYS_INLINE void run_tokens_q8(const blk16w *buf, int nk, const hk_q16act *x, int t0, int kb, const int MT,
+                                        __m512 *accs) {
+    __m512 acc[TGROUP];
+    #pragma GCC unroll 16
+    for (int j = 0; j < MT; j++) acc[j] = accs[j];
+    const size_t tb = (size_t)t0 * x->nb + (size_t)kb;
+    for (int i = 0; i < nk; i++) tile_q8(&buf[i], x, tb + (size_t)i, x->nb, MT, acc);
+    #pragma GCC unroll 16
+    for (int j = 0; j < MT; j++) accs[j] = acc[j];
+}
+
+/* 16 vectors of 16 int32 lanes -> one vector, lane k = the sum of v[k]'s lanes. */
+static ALWAYS_INLINE __m512i reduce16(const __m512i v[16]) {
+    __m512i s[8], t[4];
+    #pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) /* 128-bit lane q: [a, b, a, b] partial sums of rows 2i, 2i+1 */
+        s[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) /* 128-bit lane q: rows 4i..4i+3, from quarter q of their vectors */
+        t[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(s[2 * i], s[2 * i + 1]), _mm512_unpackhi_epi64(s[2 * i], s[2 * i + 1]));
+    const __m512i u0 = _mm512_add_epi32(_mm512_shuffle_i32x4(t[0], t[1], 0x88), _mm512_shuffle_i32x4(t[0], t[1], 0xdd));
+    const __m512i u1 = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2], t[3], 0x88), _mm512_shuffle_i32x4(t[2], t[3], 0xdd));
+    return _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, 0x88), _mm512_shuffle_i32x4(u0, u1, 0xdd));
+}
+
 #ifndef PREFETCH_Q8
 #define PREFETCH_Q8 256 /* decode: bytes ahead of the current Q8_0 block that each row prefetches */
 #endif
 
-/* out[r][j] = dot(Q8_0 row r, token t0+j) for r < MR, j < MT: widened blocks shared by MT tokens. */
-static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[4], const hk_q16act *x, int t0, const int MR, const int MT,
-                                    float out[4][4]) {
+/* Decode: MT (1 or 2) tokens, each block's 16 row sums by reduce16. */
+static ALWAYS_INLINE void decode_q8(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx,
+                                    const hk_q16act *x, const int MT, __m512 acc[2]) {
     const int nb = x->nb;
-    __m512 acc[4][4];
-    #pragma GCC unroll 4
-    for (int r = 0; r < MR; r++)
-        #pragma GCC unroll 4
-        for (int j = 0; j < MT; j++) acc[r][j] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m512i xv[4];
-        float dx[4];
-        #pragma GCC unroll 4
-        for (int j = 0; j < MT; j++) {
-            const size_t tb = (size_t)(t0 + j) * nb + b;
-            xv[j] = _mm512_loadu_si512(x->q + tb * HK_QK);
-            dx[j] = x->d[tb];
+        const size_t off = (size_t)b * 34;
+        if ((b & 1) == 0) { /* about one prefetch per row per 64-byte line */
+            #pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                _mm_prefetch((const char *)((rows ? rows[k] : w0 + (size_t)k * rb) + off + PREFETCH_Q8), _MM_HINT_T0);
         }
-        #pragma GCC unroll 4
-        for (int r = 0; r < MR; r++) {
-            const uint8_t *blk = rows[r] + (size_t)b * 34;
-            if (MT == 1 && (b & 1) == 0) _mm_prefetch((const char *)(blk + PREFETCH_Q8), _MM_HINT_T0); /* decode */
+        __m512i xv[2], v[2][16];
+        #pragma GCC unroll 2
+        for (int j = 0; j < MT; j++) xv[j] = _mm512_loadu_si512(x->q + ((size_t)j * nb + b) * HK_QK);
+        #pragma GCC unroll 16
+        for (int k = 0; k < 16; k++) {
+            const uint8_t *blk = (rows ? rows[k] : w0 + (size_t)k * rb) + off;
             const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(blk + 2)));
-            uint16_t h;
-            memcpy(&h, blk, 2);
-            const float dw = _cvtsh_ss(h);
-            #pragma GCC unroll 4
-            for (int j = 0; j < MT; j++) {
-                const __m512i s32 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv[j]);
-                acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s32), _mm512_set1_ps(dw * dx[j]), acc[r][j]);
-            }
+            #pragma GCC unroll 2
+            for (int j = 0; j < MT; j++) v[j][k] = _mm512_madd_epi16(wv, xv[j]);
+        }
+        const __m512 dw = scales16(w0, vidx, off);
+        #pragma GCC unroll 2
+        for (int j = 0; j < MT; j++) {
+            const __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(x->d[(size_t)j * nb + b]));
+            acc[j] = _mm512_add_ps(acc[j], _mm512_mul_ps(sc, _mm512_cvtepi32_ps(reduce16(v[j]))));
         }
     }
-    #pragma GCC unroll 4
-    for (int r = 0; r < MR; r++)
-        #pragma GCC unroll 4
-        for (int j = 0; j < MT; j++) out[r][j] = _mm512_reduce_add_ps(acc[r][j]);
 }
 
-#define TILE_Q8(mr, mt) tile_q8_0(rows, x, t0, mr, mt, out)
-
-/* Tiles of 4 rows x 4 tokens (4 rows x 1 token in decode). */
 static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
-    for (int r0 = 0; r0 < nr; r0 += 4) {
-        const int mr = nr - r0 < 4 ? nr - r0 : 4;
-        const uint8_t *rows[4];
-        for (int k = 0; k < 4; k++) rows[k] = w + (size_t)(r0 + (k < mr ? k : mr - 1)) * rb;
-        for (int t0 = 0; t0 < nt; t0 += 4) {
-            const int mt = nt - t0 < 4 ? nt - t0 : 4;
-            float out[4][4];
-            switch ((mr - 1) * 4 + (mt - 1)) {
-            case 0: TILE_Q8(1, 1); break;
-            case 1: TILE_Q8(1, 2); break;
-            case 2: TILE_Q8(1, 3); break;
-            case 3: TILE_Q8(1, 4); break;
-            case 4: TILE_Q8(2, 1); break;
-            case 5: TILE_Q8(2, 2); break;
-            case 6: TILE_Q8(2, 3); break;
-            case 7: TILE_Q8(2, 4); break;
-            case 8: TILE_Q8(3, 1); break;
-            case 9: TILE_Q8(3, 2); break;
-            case 10: TILE_Q8(3, 3); break;
-            case 11: TILE_Q8(3, 4); break;
-            case 12: TILE_Q8(4, 1); break;
-            case 13: TILE_Q8(4, 2); break;
-            case 14: TILE_Q8(4, 3); break;
-            default: TILE_Q8(4, 4); break;
+    const int nb = x->nb;
+    for (int r0 = 0; r0 < nr; r0 += ROWS) {
+        const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
+        const uint8_t *w0 = w + (size_t)r0 * rb;
+        const uint8_t *rows[16];
+        int32_t idx[16];
+        #pragma GCC unroll 16
+        for (int k = 0; k < 16; k++) {
+            const int kc = k < m ? k : m - 1; /* a short last group repeats its last row */
+            rows[k] = w0 + (size_t)kc * rb;
+            idx[k] = (int32_t)((size_t)kc * rb);
+        }
+        const __m512i vidx = _mm512_loadu_si512(idx);
+        const uint8_t *const *rp = m == ROWS ? NULL : rows; /* full groups: uniform stride */
+        if (nt <= 2) {
+            __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+            if (nt == 2)
+                decode_q8(w0, rb, rp, vidx, x, 2, acc);
+            else if (rp)
+                decode_q8(w0, rb, rp, vidx, x, 1, acc);
+            else
+                decode_q8(w0, rb, NULL, vidx, x, 1, acc);
+            for (int j = 0; j < nt; j++) store_rows(y + (size_t)j * ys + r0, acc[j], m);
+            continue;
+        }
+        /* prefill: transpose KCHUNK16 blocks into buf, run every token over them */
+        for (int ts = 0; ts < nt; ts += TSUPER) {
+            const int nts = nt - ts < TSUPER ? nt - ts : TSUPER;
+            __m512 accs[TSUPER];
+            for (int j = 0; j < nts; j++) accs[j] = _mm512_setzero_ps();
+            for (int kb = 0; kb < nb; kb += KCHUNK16) {
+                const int nk = nb - kb < KCHUNK16 ? nb - kb : KCHUNK16;
+                blk16w buf[KCHUNK16];
+                for (int i = 0; i < nk; i++) load_block_q8(w0, rb, rp, vidx, (size_t)(kb + i) * 34, &buf[i]);
+                for (int t0 = 0; t0 < nts; t0 += TGROUP) {
+                    __m512 *a = accs + t0;
+                    switch (nts - t0 < TGROUP ? nts - t0 : TGROUP) {
+                    case 8: run_tokens_q8(buf, nk, x, ts + t0, kb, 8, a); break;
+                    case 7: run_tokens_q8(buf, nk, x, ts + t0, kb, 7, a); break;
+                    case 6: run_tokens_q8(buf, nk, x, ts + t0, kb, 6, a); break;
+                    case 5: run_tokens_q8(buf, nk, x, ts + t0, kb, 5, a); break;
+                    case 4: run_tokens_q8(buf, nk, x, ts + t0, kb, 4, a); break;
+                    case 3: run_tokens_q8(buf, nk, x, ts + t0, kb, 3, a); break;
+                    case 2: run_tokens_q8(buf, nk, x, ts + t0, kb, 2, a); break;
+                    default: run_tokens_q8(buf, nk, x, ts + t0, kb, 1, a); break;
+                    }
+                }
             }
-            for (int j = 0; j < mt; j++)
-                for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
+            for (int j = 0; j < nts; j++) store_rows(y + (size_t)(ts + j) * ys + r0, accs[j], m);
         }
     }
 }
