@@ -102,13 +102,13 @@ void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, 
 
 #define HG_MATVEC_MAX_T 8 /* matvec.wgsl keeps one accumulator per token */
 
-/* Rows per workgroup of the planar Q4_0 matvec for T tokens (R * T <= 8): 2, or
- * HEARTH_GPU_Q4_ROWS (1, 2, 4 or 8) for benchmarking variants (tools/gpu/bench.sh). */
+/* Rows per workgroup of the planar Q4_0 matvec for T tokens (R * T <= 8): 1 (fastest on the H100,
+ * docs/BENCHMARKS.md), or HEARTH_GPU_Q4_ROWS (1, 2, 4 or 8) to time variants. */
 static uint32_t q4_rows(uint32_t T) {
     static uint32_t want;
     if (!want) {
         const char *e = getenv("HEARTH_GPU_Q4_ROWS");
-        want = e && (!strcmp(e, "1") || !strcmp(e, "2") || !strcmp(e, "4") || !strcmp(e, "8")) ? (uint32_t)atoi(e) : 2;
+        want = e && (!strcmp(e, "1") || !strcmp(e, "2") || !strcmp(e, "4") || !strcmp(e, "8")) ? (uint32_t)atoi(e) : 1;
     }
     uint32_t r = want;
     while (r > 1 && r * T > 8) r /= 2;
@@ -147,7 +147,7 @@ void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilog
     if (fast) {
         char c[80];
         /* matvec_planar.wgsl: R * NT <= 8 sums in registers. Q8_0 (f32 x, 4 vec4 per lane) gains
-         * from sharing x over rows; Q4_0 (x staged in workgroup memory) uses q4_rows() */
+         * from sharing x over rows; Q4_0 uses q4_rows() */
         rows_wg = w->type == HT_Q8_0 ? 8 / (uint32_t)T : q4_rows((uint32_t)T);
         int n = snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1,NT=%d,R=%u", w->type, T, rows_wg);
         if (g->dev.subgroups && g->dev.subgroup_min) snprintf(c + n, sizeof c - (size_t)n, ",SG=%u", g->dev.subgroup_min);

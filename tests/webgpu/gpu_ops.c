@@ -694,6 +694,7 @@ static void weight_cases(suite *s) {
     case_matmul(s, HT_Q8_0, 64, 37, 2, HG_EPI_STORE, 0);
     case_matmul(s, HT_Q4_0, 4160, 33, 2, HG_EPI_ADD, 0);
     case_matmul(s, HT_Q4_0, 128, 64, 1, HG_EPI_SWIGLU, 1024);
+    case_matmul(s, HT_Q4_0, 3136, 65, 1, HG_EPI_STORE, 0); /* x staged in two chunks, the second partial; an odd row count */
     s->x_aligned = false;
     case_matmul(s, HT_Q8_0, 64, 50, 1, HG_EPI_RELU2, 0);
     case_matmul(s, HT_Q4_0, 64, 50, 20, HG_EPI_RELU2, 0);
@@ -741,6 +742,7 @@ int gh_ops_main(const char *dir, const hg_device *features) {
     case_ssm(&s, 4, 6, 2, 5, 1, 1);
     case_ssm(&s, 6, 10, 3, 8, 3, 1);
     case_ssm(&s, 12, 80, 2, 128, 1, 1); /* 4B head and state sizes: P not a multiple of 8 */
+    case_ssm(&s, 3, 8, 1, 40, 2, 1);    /* ssm_step: rows by four, then the rest */
     case_ssm(&s, 4, 6, 2, 5, 13, 4);
     case_ssm(&s, 8, 16, 2, 16, 37, 8);
     case_ssm(&s, 2, 70, 1, 12, 20, 64);

@@ -12,10 +12,31 @@ struct Params { T: u32, C: u32, K: u32, src_off: u32, src_stride: u32, out_off: 
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.C) { return; }
+    let bias = CW[p.C * p.K + c];
+    if (p.K == 4u) { // the models' kernel size: history and taps in registers, not a local array
+        var w0 = STATE[c];
+        var w1 = STATE[p.C + c];
+        var w2 = STATE[2u * p.C + c];
+        let k0 = CW[c * 4u];
+        let k1 = CW[c * 4u + 1u];
+        let k2 = CW[c * 4u + 2u];
+        let k3 = CW[c * 4u + 3u];
+        for (var t = 0u; t < p.T; t++) {
+            let xt = SRC[p.src_off + t * p.src_stride + c];
+            let acc = (((bias + k0 * w0) + k1 * w1) + k2 * w2) + k3 * xt; // the order of the loop below
+            OUT[p.out_off + t * p.out_stride + c] = acc / (1.0 + exp(-acc));
+            w0 = w1;
+            w1 = w2;
+            w2 = xt;
+        }
+        STATE[c] = w0;
+        STATE[p.C + c] = w1;
+        STATE[2u * p.C + c] = w2;
+        return;
+    }
     let H = p.K - 1u;
     var win: array<f32, 16>; // the last H raw inputs, oldest first (K <= 17)
     for (var r = 0u; r < H; r++) { win[r] = STATE[r * p.C + c]; }
-    let bias = CW[p.C * p.K + c];
     for (var t = 0u; t < p.T; t++) {
         let xt = SRC[p.src_off + t * p.src_stride + c];
         var acc = bias;

@@ -27,16 +27,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let t = wid.y;
     let gs = p.n / p.G;
     var ss = 0.0;
-    var i = li;
-    for (; i + 3u * WG < gs; i += 4u * WG) { // four values in flight per invocation
-        let a = gated(t, g * gs + i);
-        let b = gated(t, g * gs + i + WG);
-        let c = gated(t, g * gs + i + 2u * WG);
-        let d = gated(t, g * gs + i + 3u * WG);
+    var j = li;
+    for (; j + 3u * WG < gs; j += 4u * WG) { // four values in flight per invocation
+        let a = gated(t, g * gs + j);
+        let b = gated(t, g * gs + j + WG);
+        let c = gated(t, g * gs + j + 2u * WG);
+        let d = gated(t, g * gs + j + 3u * WG);
         ss += (a * a + b * b) + (c * c + d * d);
     }
-    for (; i < gs; i += WG) {
-        let v = gated(t, g * gs + i);
+    for (; j < gs; j += WG) {
+        let v = gated(t, g * gs + j);
         ss += v * v;
     }
     red[li] = ss;

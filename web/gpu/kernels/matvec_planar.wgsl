@@ -6,8 +6,7 @@
 // R * NT <= 8, so the loops unroll and the R * NT sums stay in registers. WQ and W bind the same
 // weight range (as vec4 quants / as words for the scales); X and XV the same activation range.
 // Q4_0: a lane takes a whole block (16 bytes of nibbles) against x as Q8 blocks (quant_act.wgsl),
-// an integer sum scaled by d_w * d_x, as the CPU backend and matvec.wgsl compute it; x goes through
-// workgroup memory, 64 blocks at a time, copied by consecutive words.
+// an integer sum scaled by d_w * d_x, as the CPU backend and matvec.wgsl compute it.
 // Q8_0: a lane takes half a block (16 codes) against f32 x (XV: x_off and x_stride multiples of 4),
 // the codes dequantised: sum of d_w * code * x.
 // Params, epilogues and output addressing as matvec.wgsl; s0 = byte offset of the scales plane;
@@ -27,7 +26,6 @@ struct Params {
 const LANES = 64u;
 override NT: u32 = 1u; // tokens (p.T)
 override R: u32 = 1u;  // rows per workgroup; R * NT <= 8
-var<workgroup> xs: array<u32, 576>; // Q4_0: one chunk of 64 Q8 blocks of x (9 words each)
 
 fn epilogue(idx: u32, v: f32) {
     switch p.mode {
@@ -56,29 +54,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let nb = p.n_in / 32u;
     var acc: array<f32, 8>; // [r * NT + t]
     if (WTYPE == 2u) {
-        for (var c = 0u; c < nb; c += LANES) { // chunks of 64 blocks, block c + li for lane li
-            let b = c + li;
+        for (var b = li; b < nb; b += LANES) {
             var q: array<vec4<u32>, 8>;
             var dw: array<f32, 8>;
             for (var r = 0u; r < R; r++) {
-                if (b < nb && row0 + r < p.n_out) {
+                if (row0 + r < p.n_out) {
                     let k = (row0 + r) * nb + b;
                     q[r] = WQ[k];
                     dw[r] = scale(k);
                 }
             }
-            let cw = min(LANES, nb - c) * 9u; // words of x in this chunk
             for (var t = 0u; t < NT; t++) {
-                // the chunk's x blocks into workgroup memory by consecutive words (coalesced; a
-                // lane reading its own 9-word block from global memory touches 9 lines per load)
-                let xb = p.x_off + t * p.x_stride + c * 9u;
-                workgroupBarrier();
-                for (var j = li; j < cw; j += LANES) { xs[j] = X[xb + j]; }
-                workgroupBarrier();
-                let o = li * 9u; // stride 9 words: no bank conflicts
-                let x0 = vec4<u32>(xs[o], xs[o + 1u], xs[o + 2u], xs[o + 3u]);
-                let x1 = vec4<u32>(xs[o + 4u], xs[o + 5u], xs[o + 6u], xs[o + 7u]);
-                let dx = select(0.0, bitcast<f32>(xs[o + 8u]), b < nb);
+                let xb = p.x_off + t * p.x_stride + b * 9u;
+                let x0 = vec4<u32>(X[xb], X[xb + 1u], X[xb + 2u], X[xb + 3u]);
+                let x1 = vec4<u32>(X[xb + 4u], X[xb + 5u], X[xb + 6u], X[xb + 7u]);
+                let dx = bitcast<f32>(X[xb + 8u]);
                 for (var r = 0u; r < R; r++) {
                     let w = q[r];
                     let s = dot_i8(q4_codes(w.x, false), x0.x) + dot_i8(q4_codes(w.y, false), x0.y)

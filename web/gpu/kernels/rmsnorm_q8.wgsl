@@ -22,16 +22,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let xb4 = xb / 4u;
     var ss = 0.0;
     let n4 = p.n / 4u;
-    var i = li;
-    for (; i + 3u * WG < n4; i += 4u * WG) { // 16-byte loads, four in flight per invocation
-        let a = X[xb4 + i];
-        let b = X[xb4 + i + WG];
-        let c = X[xb4 + i + 2u * WG];
-        let d = X[xb4 + i + 3u * WG];
+    var j = li;
+    for (; j + 3u * WG < n4; j += 4u * WG) { // 16-byte loads, four in flight per invocation
+        let a = X[xb4 + j];
+        let b = X[xb4 + j + WG];
+        let c = X[xb4 + j + 2u * WG];
+        let d = X[xb4 + j + 3u * WG];
         ss += (dot(a, a) + dot(b, b)) + (dot(c, c) + dot(d, d));
     }
-    for (; i < n4; i += WG) {
-        let v = X[xb4 + i];
+    for (; j < n4; j += WG) {
+        let v = X[xb4 + j];
         ss += dot(v, v);
     }
     red[li] = ss;

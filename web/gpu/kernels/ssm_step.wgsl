@@ -44,7 +44,39 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var acc = 0.0;
         if (live) {
             xv = XC[row + h * p.P + pp];
-            for (var n = nq; n < p.N; n += NQ) {
+            let dx = dt * xv;
+            var n = nq;
+            for (; n + 3u * NQ < p.N; n += 4u * NQ) { // four rows: all loads issued before the math
+                let i0 = (h * p.N + n) * p.P + pp;
+                let i1 = i0 + NQ * p.P;
+                let i2 = i1 + NQ * p.P;
+                let i3 = i2 + NQ * p.P;
+                let s0 = S[i0];
+                let s1 = S[i1];
+                let s2 = S[i2];
+                let s3 = S[i3];
+                let b0 = XC[bb + n];
+                let b1 = XC[bb + n + NQ];
+                let b2 = XC[bb + n + 2u * NQ];
+                let b3 = XC[bb + n + 3u * NQ];
+                let c0 = XC[cb + n];
+                let c1 = XC[cb + n + NQ];
+                let c2 = XC[cb + n + 2u * NQ];
+                let c3 = XC[cb + n + 3u * NQ];
+                let n0 = a * s0 + dx * b0;
+                let n1 = a * s1 + dx * b1;
+                let n2 = a * s2 + dx * b2;
+                let n3 = a * s3 + dx * b3;
+                S[i0] = n0;
+                S[i1] = n1;
+                S[i2] = n2;
+                S[i3] = n3;
+                acc += n0 * c0;
+                acc += n1 * c1;
+                acc += n2 * c2;
+                acc += n3 * c3;
+            }
+            for (; n < p.N; n += NQ) {
                 let si = (h * p.N + n) * p.P + pp;
                 let s = a * S[si] + dt * xv * XC[bb + n];
                 S[si] = s;
