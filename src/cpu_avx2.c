@@ -63,27 +63,38 @@ static ALWAYS_INLINE __m256i codes8(__m256 r) {
     return _mm256_and_si256(_mm256_cvttps_epi32(r), _mm256_castps_si256(ok));
 }
 
-static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
+/* Loads the 32 values of a block into v[4]; returns their largest |x| (0 for none, NaN skipped). */
+static ALWAYS_INLINE float load_amax32(const float *x, __m256 v[4]) {
     const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps();
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_loadu_ps(x + 8 * i);
+        m = _mm256_max_ps(_mm256_and_ps(v[i], absm), m); /* keeps m when |x| is NaN, as fmaxf does */
+    }
+    return hmax8(m);
+}
+
+/* The sum of the 32 codes in i0..i3. */
+static ALWAYS_INLINE int sum_codes32(__m256i i0, __m256i i1, __m256i i2, __m256i i3) {
+    const __m256i sum4 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum4), _mm256_extracti128_si256(sum4, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+    return _mm_cvtsi128_si32(s4);
+}
+
+static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
     for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
-        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
-        /* max(|x|, acc) keeps acc when |x| is NaN, as fmaxf does */
-        __m256 m = _mm256_max_ps(_mm256_and_ps(v0, absm), _mm256_setzero_ps());
-        m = _mm256_max_ps(_mm256_and_ps(v1, absm), m);
-        m = _mm256_max_ps(_mm256_and_ps(v2, absm), m);
-        m = _mm256_max_ps(_mm256_and_ps(v3, absm), m);
-        const float amax = hmax8(m);
+        __m256 v[4];
+        const float amax = load_amax32(x, v);
         const float dd = amax / 127.0f;
         const float idf = dd != 0.0f ? 1.0f / dd : 0.0f;
         const __m256 id = _mm256_set1_ps(idf);
-        const __m256 r0 = round_away(_mm256_mul_ps(v0, id)), r1 = round_away(_mm256_mul_ps(v1, id));
-        const __m256 r2 = round_away(_mm256_mul_ps(v2, id)), r3 = round_away(_mm256_mul_ps(v3, id));
+        const __m256 r0 = round_away(_mm256_mul_ps(v[0], id)), r1 = round_away(_mm256_mul_ps(v[1], id));
+        const __m256 r2 = round_away(_mm256_mul_ps(v[2], id)), r3 = round_away(_mm256_mul_ps(v[3], id));
         const __m256i i0 = codes8(r0), i1 = codes8(r1), i2 = codes8(r2), i3 = codes8(r3);
-        const __m256i sum4 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum4), _mm256_extracti128_si256(sum4, 1));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
-        const int isum = _mm_cvtsi128_si32(s4);
+        const int isum = sum_codes32(i0, i1, i2, i3);
         const __m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
         __m256i p = _mm256_packs_epi16(p01, p23);
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
@@ -101,26 +112,17 @@ static ALWAYS_INLINE __m256i codes16(__m256 r) {
 }
 
 static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb) {
-    const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
-        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
-        __m256 m = _mm256_max_ps(_mm256_and_ps(v0, absm), _mm256_setzero_ps());
-        m = _mm256_max_ps(_mm256_and_ps(v1, absm), m);
-        m = _mm256_max_ps(_mm256_and_ps(v2, absm), m);
-        m = _mm256_max_ps(_mm256_and_ps(v3, absm), m);
-        const float dd = hmax8(m) / 32767.0f;
+        __m256 v[4];
+        const float dd = load_amax32(x, v) / 32767.0f;
         const __m256 id = _mm256_set1_ps(dd != 0.0f ? 1.0f / dd : 0.0f);
-        const __m256i i0 = codes16(round_away(_mm256_mul_ps(v0, id))), i1 = codes16(round_away(_mm256_mul_ps(v1, id)));
-        const __m256i i2 = codes16(round_away(_mm256_mul_ps(v2, id))), i3 = codes16(round_away(_mm256_mul_ps(v3, id)));
-        const __m256i sum4 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum4), _mm256_extracti128_si256(sum4, 1));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        const __m256i i0 = codes16(round_away(_mm256_mul_ps(v[0], id))), i1 = codes16(round_away(_mm256_mul_ps(v[1], id)));
+        const __m256i i2 = codes16(round_away(_mm256_mul_ps(v[2], id))), i3 = codes16(round_away(_mm256_mul_ps(v[3], id)));
         /* packs interleaves the 128-bit halves: restore the order of the 64-bit quarters */
         _mm256_storeu_si256((__m256i *)q, _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xd8));
         _mm256_storeu_si256((__m256i *)(q + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xd8));
         d[b] = dd;
-        s[b] = dd * (float)_mm_cvtsi128_si32(s4);
+        s[b] = dd * (float)sum_codes32(i0, i1, i2, i3);
     }
 }
 
@@ -327,13 +329,7 @@ static ALWAYS_INLINE void store_u8_as_i16(int16_t *dst, __m256i v) {
 }
 
 static ALWAYS_INLINE void unpack_q45_k(const uint8_t *blk, const bool q5, kblock *u) {
-    const float d = _cvtsh_ss(load_u16(blk)), dmin = _cvtsh_ss(load_u16(blk + 2));
-    for (int j = 0; j < 8; j++) {
-        int sc, m;
-        hk_k_scale_min(blk + 4, j, &sc, &m);
-        u->sc[j] = d * (float)sc;
-        u->mn[j] = dmin * (float)m;
-    }
+    hk_k_scales_mins(blk, _cvtsh_ss(load_u16(blk)), _cvtsh_ss(load_u16(blk + 2)), u->sc, u->mn);
     const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     const __m256i qh = q5 ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
     const uint8_t *qs = blk + (q5 ? 48 : 16);

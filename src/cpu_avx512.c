@@ -115,6 +115,22 @@ static ALWAYS_INLINE void store_rows(float *y, __m512 v, int m) {
     _mm512_mask_storeu_ps(y, (__mmask16)((1u << m) - 1u), v);
 }
 
+/* The group of m (<= 16) rows from w0 (stride rb): rows[k] and the byte offsets in the returned
+ * gather index; a short last group repeats its last row. *rp = rows for a short group, NULL for a
+ * full one (uniform stride). */
+static ALWAYS_INLINE __m512i row_group(const uint8_t *w0, size_t rb, int m, const uint8_t *rows[16],
+                                       const uint8_t *const **rp) {
+    int32_t idx[16];
+    #pragma GCC unroll 16
+    for (int k = 0; k < 16; k++) {
+        const int kc = k < m ? k : m - 1;
+        rows[k] = w0 + (size_t)kc * rb;
+        idx[k] = (int32_t)((size_t)kc * rb);
+    }
+    *rp = m == ROWS ? NULL : rows;
+    return _mm512_loadu_si512(idx);
+}
+
 /* Decode: each block of the 16 rows is transposed and used at once; the rows' coming lines are
  * prefetched (16 interleaved short streams are more than the hardware prefetchers follow). */
 static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx,
@@ -145,16 +161,8 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
     for (int r0 = 0; r0 < nr; r0 += ROWS) {
         const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
         const uint8_t *w0 = w + (size_t)r0 * rb;
-        const uint8_t *rows[16];
-        int32_t idx[16];
-        #pragma GCC unroll 16
-        for (int k = 0; k < 16; k++) {
-            const int kc = k < m ? k : m - 1; /* a short last group repeats its last row */
-            rows[k] = w0 + (size_t)kc * rb;
-            idx[k] = (int32_t)((size_t)kc * rb);
-        }
-        const __m512i vidx = _mm512_loadu_si512(idx);
-        const uint8_t *const *rp = m == ROWS ? NULL : rows; /* full groups: uniform stride */
+        const uint8_t *rows[16], *const *rp;
+        const __m512i vidx = row_group(w0, rb, m, rows, &rp);
         if (nt <= 2) {
             __m512 acc[TGROUP] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             if (rp)
@@ -322,16 +330,8 @@ static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, i
     for (int r0 = 0; r0 < nr; r0 += ROWS) {
         const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
         const uint8_t *w0 = w + (size_t)r0 * rb;
-        const uint8_t *rows[16];
-        int32_t idx[16];
-        #pragma GCC unroll 16
-        for (int k = 0; k < 16; k++) {
-            const int kc = k < m ? k : m - 1; /* a short last group repeats its last row */
-            rows[k] = w0 + (size_t)kc * rb;
-            idx[k] = (int32_t)((size_t)kc * rb);
-        }
-        const __m512i vidx = _mm512_loadu_si512(idx);
-        const uint8_t *const *rp = m == ROWS ? NULL : rows; /* full groups: uniform stride */
+        const uint8_t *rows[16], *const *rp;
+        const __m512i vidx = row_group(w0, rb, m, rows, &rp);
         if (nt <= 2) {
             __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             if (nt == 2)

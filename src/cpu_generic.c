@@ -97,10 +97,10 @@ static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, i
 static float dot_q45_k(const uint8_t *blk, const int16_t *xq, const float *xd, const float *xs, const bool q5) {
     const float d = f16_at(blk), dmin = f16_at(blk + 2);
     const uint8_t *qh = blk + 16, *qs = blk + (q5 ? 48 : 16);
+    float sc[8], mn[8];
+    hk_k_scales_mins(blk, d, dmin, sc, mn);
     float acc = 0.0f;
     for (int j = 0; j < 8; j++) {
-        int sc, m;
-        hk_k_scale_min(blk + 4, j, &sc, &m);
         const int c = j / 2, shift = (j & 1) * 4;
         int isum = 0;
         for (int l = 0; l < 32; l++) {
@@ -108,7 +108,7 @@ static float dot_q45_k(const uint8_t *blk, const int16_t *xq, const float *xd, c
             if (q5) q |= ((qh[l] >> j) & 1) << 4;
             isum += q * xq[32 * j + l];
         }
-        acc += d * (float)sc * xd[j] * (float)isum - dmin * (float)m * xs[j];
+        acc += sc[j] * xd[j] * (float)isum - mn[j] * xs[j];
     }
     return acc;
 }

@@ -73,6 +73,18 @@ static inline void hk_k_scale_min(const uint8_t *s, int j, int *sc, int *m) {
     }
 }
 
+/* All 8 sub-blocks of the Q4_K / Q5_K super-block blk as floats: sc[j] = d * scale j and
+ * mn[j] = dmin * min j, where d and dmin are the block's two leading f16 values, converted by the
+ * caller (each table has its own f16 conversion; all are exact). */
+static inline void hk_k_scales_mins(const uint8_t *blk, float d, float dmin, float sc[8], float mn[8]) {
+    for (int j = 0; j < 8; j++) {
+        int s, m;
+        hk_k_scale_min(blk + 4, j, &s, &m);
+        sc[j] = d * (float)s;
+        mn[j] = dmin * (float)m;
+    }
+}
+
 typedef struct {
     const char *name; /* "generic", "avx2", "wasm-simd128" */
 

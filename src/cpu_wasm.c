@@ -55,17 +55,22 @@ static ALWAYS_INLINE v128_t round_away(v128_t v) {
     return wasm_f32x4_add(t, wasm_v128_and(half, one));
 }
 
+/* Loads the 32 values of a block into v[8]; returns their largest |x| (0 for none, NaN skipped). */
+static ALWAYS_INLINE float load_amax32(const float *x, v128_t v[8]) {
+    v128_t m = wasm_f32x4_splat(0.0f);
+    #pragma GCC unroll 16
+    for (int i = 0; i < 8; i++) {
+        v[i] = wasm_v128_load(x + 4 * i);
+        m = wasm_f32x4_pmax(m, wasm_f32x4_abs(v[i])); /* keeps m when |x| is NaN, as fmaxf */
+    }
+    return fmaxf(fmaxf(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
+                 fmaxf(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
+}
+
 static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
     for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
         v128_t v[8];
-        v128_t m = wasm_f32x4_splat(0.0f);
-        #pragma GCC unroll 16
-        for (int i = 0; i < 8; i++) {
-            v[i] = wasm_v128_load(x + 4 * i);
-            m = wasm_f32x4_pmax(m, wasm_f32x4_abs(v[i])); /* keeps m when |x| is NaN, as fmaxf */
-        }
-        const float amax = fmaxf(fmaxf(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
-                                 fmaxf(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
+        const float amax = load_amax32(x, v);
         const float dd = amax / 127.0f;
         const float idf = dd != 0.0f ? 1.0f / dd : 0.0f;
         const v128_t id = wasm_f32x4_splat(idf);
@@ -91,15 +96,7 @@ static void quantize_q8(const float *x, int8_t *q, float *d, float *s, int nb) {
 static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb) {
     for (int b = 0; b < nb; b++, x += HK_QK, q += HK_QK) {
         v128_t v[8];
-        v128_t m = wasm_f32x4_splat(0.0f);
-        #pragma GCC unroll 16
-        for (int i = 0; i < 8; i++) {
-            v[i] = wasm_v128_load(x + 4 * i);
-            m = wasm_f32x4_pmax(m, wasm_f32x4_abs(v[i]));
-        }
-        const float amax = fmaxf(fmaxf(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
-                                 fmaxf(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
-        const float dd = amax / 32767.0f;
+        const float dd = load_amax32(x, v) / 32767.0f;
         const v128_t id = wasm_f32x4_splat(dd != 0.0f ? 1.0f / dd : 0.0f);
         v128_t i32[8], sum = wasm_i32x4_splat(0);
         #pragma GCC unroll 16
@@ -152,9 +149,11 @@ static ALWAYS_INLINE v128_t idot(const v128_t w[4], const v128_t x[4]) {
     return wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(w[3], x[3]));
 }
 
-static ALWAYS_INLINE void tile_q(const uint8_t *const rows[2], const hk_q8act *x, int t0, const int MR, const int MT,
-                                 const bool q4, float out[2][2]) {
-    const int nb = x->nb;
+/* out[r][j] = dot(row r, token t0+j) for r < MR, j < MT (<= 2). Q4_0 rows (q4) take Q8_0
+ * activations: codes x8 widened to 16 bits; Q8_0 rows take int16 activations: codes x16 loaded as
+ * they are. xd: the activation scales, nb blocks per token. */
+static ALWAYS_INLINE void tile_q(const uint8_t *const rows[2], const int8_t *x8, const int16_t *x16, const float *xd, int nb,
+                                 int t0, const int MR, const int MT, const bool q4, float out[2][2]) {
     const size_t bb = q4 ? 18 : 34;
     v128_t acc[2][2];
     #pragma GCC unroll 16
@@ -167,8 +166,13 @@ static ALWAYS_INLINE void tile_q(const uint8_t *const rows[2], const hk_q8act *x
         #pragma GCC unroll 16
         for (int j = 0; j < MT; j++) {
             const size_t tb = (size_t)(t0 + j) * nb + b;
-            widen_x(x->q + tb * HK_QK, xw[j]);
-            dx[j] = x->d[tb];
+            if (q4) {
+                widen_x(x8 + tb * HK_QK, xw[j]);
+            } else {
+                #pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) xw[j][i] = wasm_v128_load(x16 + tb * HK_QK + 8 * i);
+            }
+            dx[j] = xd[tb];
         }
         #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
@@ -187,18 +191,19 @@ static ALWAYS_INLINE void tile_q(const uint8_t *const rows[2], const hk_q8act *x
         for (int j = 0; j < MT; j++) out[r][j] = hsum4(acc[r][j]);
 }
 
-static ALWAYS_INLINE void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys,
-                                 const bool q4) {
+/* Tiles of 2 rows x 2 tokens. */
+static ALWAYS_INLINE void gemm_q(const uint8_t *w, size_t rb, int nr, const int8_t *x8, const int16_t *x16, const float *xd,
+                                 int nb, int nt, float *y, size_t ys, const bool q4) {
     for (int r0 = 0; r0 < nr; r0 += 2) {
         const int mr = nr - r0 < 2 ? nr - r0 : 2;
         const uint8_t *rows[2] = {w + (size_t)r0 * rb, w + (size_t)(r0 + mr - 1) * rb};
         for (int t0 = 0; t0 < nt; t0 += 2) {
             const int mt = nt - t0 < 2 ? nt - t0 : 2;
             float out[2][2];
-            if (mr == 2 && mt == 2) tile_q(rows, x, t0, 2, 2, q4, out);
-            else if (mr == 2) tile_q(rows, x, t0, 2, 1, q4, out);
-            else if (mt == 2) tile_q(rows, x, t0, 1, 2, q4, out);
-            else tile_q(rows, x, t0, 1, 1, q4, out);
+            if (mr == 2 && mt == 2) tile_q(rows, x8, x16, xd, nb, t0, 2, 2, q4, out);
+            else if (mr == 2) tile_q(rows, x8, x16, xd, nb, t0, 2, 1, q4, out);
+            else if (mt == 2) tile_q(rows, x8, x16, xd, nb, t0, 1, 2, q4, out);
+            else tile_q(rows, x8, x16, xd, nb, t0, 1, 1, q4, out);
             for (int j = 0; j < mt; j++)
                 for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
         }
@@ -206,60 +211,11 @@ static ALWAYS_INLINE void gemm_q(const uint8_t *w, size_t rb, int nr, const hk_q
 }
 
 static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    gemm_q(w, rb, nr, x, nt, y, ys, true);
-}
-
-/* Q8_0 against int16 activations: the same 2 x 2 tiles, activation codes loaded as they are. */
-static ALWAYS_INLINE void tile_q8_0(const uint8_t *const rows[2], const hk_q16act *x, int t0, const int MR, const int MT,
-                                    float out[2][2]) {
-    const int nb = x->nb;
-    v128_t acc[2][2];
-    #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++)
-        #pragma GCC unroll 16
-        for (int j = 0; j < MT; j++) acc[r][j] = wasm_f32x4_splat(0.0f);
-    for (int b = 0; b < nb; b++) {
-        v128_t xw[2][4];
-        float dx[2];
-        #pragma GCC unroll 16
-        for (int j = 0; j < MT; j++) {
-            const size_t tb = (size_t)(t0 + j) * nb + b;
-            #pragma GCC unroll 4
-            for (int i = 0; i < 4; i++) xw[j][i] = wasm_v128_load(x->q + tb * HK_QK + 8 * i);
-            dx[j] = x->d[tb];
-        }
-        #pragma GCC unroll 16
-        for (int r = 0; r < MR; r++) {
-            const uint8_t *blk = rows[r] + (size_t)b * 34;
-            v128_t w[4];
-            widen_w(blk, false, w);
-            const float dw = f16_scalar(blk);
-            #pragma GCC unroll 16
-            for (int j = 0; j < MT; j++)
-                acc[r][j] = wasm_f32x4_add(acc[r][j], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(idot(w, xw[j])), wasm_f32x4_splat(dw * dx[j])));
-        }
-    }
-    #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++)
-        #pragma GCC unroll 16
-        for (int j = 0; j < MT; j++) out[r][j] = hsum4(acc[r][j]);
+    gemm_q(w, rb, nr, x->q, NULL, x->d, x->nb, nt, y, ys, true);
 }
 
 static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, int nt, float *y, size_t ys) {
-    for (int r0 = 0; r0 < nr; r0 += 2) {
-        const int mr = nr - r0 < 2 ? nr - r0 : 2;
-        const uint8_t *rows[2] = {w + (size_t)r0 * rb, w + (size_t)(r0 + mr - 1) * rb};
-        for (int t0 = 0; t0 < nt; t0 += 2) {
-            const int mt = nt - t0 < 2 ? nt - t0 : 2;
-            float out[2][2];
-            if (mr == 2 && mt == 2) tile_q8_0(rows, x, t0, 2, 2, out);
-            else if (mr == 2) tile_q8_0(rows, x, t0, 2, 1, out);
-            else if (mt == 2) tile_q8_0(rows, x, t0, 1, 2, out);
-            else tile_q8_0(rows, x, t0, 1, 1, out);
-            for (int j = 0; j < mt; j++)
-                for (int r = 0; r < mr; r++) y[(size_t)(t0 + j) * ys + r0 + r] = out[r][j];
-        }
-    }
+    gemm_q(w, rb, nr, NULL, x->q, x->d, x->nb, nt, y, ys, false);
 }
 
 /* ---- k-quant tiles: a super-block unpacked to int16, then dotted with each token's codes ----
@@ -278,13 +234,7 @@ static ALWAYS_INLINE void store_u8_as_i16(int16_t *dst, v128_t v) {
 }
 
 static ALWAYS_INLINE void unpack_q45_k(const uint8_t *blk, const bool q5, kblock *u) {
-    const float d = f16_scalar(blk), dmin = f16_scalar(blk + 2);
-    for (int j = 0; j < 8; j++) {
-        int sc, m;
-        hk_k_scale_min(blk + 4, j, &sc, &m);
-        u->sc[j] = d * (float)sc;
-        u->mn[j] = dmin * (float)m;
-    }
+    hk_k_scales_mins(blk, f16_scalar(blk), f16_scalar(blk + 2), u->sc, u->mn);
     const v128_t m4 = wasm_i8x16_splat(0x0f), one = wasm_i8x16_splat(1);
     const uint8_t *qs = blk + (q5 ? 48 : 16);
     #pragma GCC unroll 4

@@ -26,20 +26,9 @@ void hm_gen_clear(hearth_session *s) {
     g->pending = -1;
 }
 
-static bool grow(char **buf, size_t *cap, size_t need) {
-    if (need <= *cap) return true;
-    size_t nc = *cap ? *cap : 256;
-    while (nc < need) nc *= 2;
-    char *nb = realloc(*buf, nc);
-    if (!nb) return false;
-    *buf = nb;
-    *cap = nc;
-    return true;
-}
-
 void hm_chat_text_append(hearth_session *s, const char *bytes, size_t n) {
     if (!s->chat_valid) return;
-    if (!grow(&s->chat_text, &s->chat_cap, s->chat_len + n)) {
+    if (!hu_grow(&s->chat_text, &s->chat_cap, s->chat_len + n)) {
         s->chat_valid = false; /* cannot track: the next chat turn starts over */
         return;
     }
@@ -226,7 +215,7 @@ hearth_status hearth_session_generate_next(hearth_session *s, char *piece, size_
     } else {
         size_t tl;
         const char *t = hm_token_text(s->model, tok, &tl);
-        if (!grow(&g->text, &g->text_cap, g->text_len + tl)) return fail(s, HEARTH_ERR_NOMEM, "out of memory");
+        if (!hu_grow(&g->text, &g->text_cap, g->text_len + tl)) return fail(s, HEARTH_ERR_NOMEM, "out of memory");
         memcpy(g->text + g->text_len, t, tl);
         g->text_len += tl;
         g->pending = tok;

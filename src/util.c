@@ -58,6 +58,17 @@ void *hu_calloc(uint64_t n, uint64_t size, hearth_err *e) {
     return p;
 }
 
+bool hu_grow(char **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return true;
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need) nc *= 2;
+    char *nb = realloc(*buf, nc);
+    if (!nb) return false;
+    *buf = nb;
+    *cap = nc;
+    return true;
+}
+
 uint64_t hu_mem_total(void) {
 #ifdef __EMSCRIPTEN__
     return (uint64_t)emscripten_get_heap_max();

@@ -36,6 +36,10 @@ static inline bool hu_add(uint64_t a, uint64_t b, uint64_t *out) { return !__bui
  * Caller frees with free(). */
 void *hu_malloc(uint64_t size, hearth_err *e);
 void *hu_calloc(uint64_t n, uint64_t size, hearth_err *e);
+/* Grows the heap buffer *buf (capacity *cap bytes, NULL and 0 to start) to hold at least need
+ * bytes, doubling from 256; contents kept. The caller owns *buf and frees it with free(). Returns
+ * false when out of memory (*buf and *cap unchanged). */
+bool hu_grow(char **buf, size_t *cap, size_t need);
 char *hu_strndup(const char *s, size_t n); /* NUL-terminated copy; caller frees; NULL on OOM */
 
 /* Bytes of memory this process can ever use: physical RAM natively, the maximum heap in wasm;

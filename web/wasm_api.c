@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hearth.h"
+#include "wasm_pack.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -119,19 +120,10 @@ HW_API size_t hw_text_len(hw_engine *e) { return e->text_len; }
 static int gen_params(hw_engine *e, hearth_gen_params *gp, int max_tokens, float temperature, int top_k, float top_p,
                       float min_p, float repetition_penalty, const char *stops_packed, int n_stop) {
     free_stops(e);
-    if (n_stop > 0) {
-        e->stops = calloc((size_t)n_stop, sizeof *e->stops);
-        if (!e->stops) return fail(e, HEARTH_ERR_NOMEM, "out of memory");
-        const char *p = stops_packed;
-        for (int i = 0; i < n_stop; i++) {
-            size_t l = strlen(p);
-            e->stops[i] = malloc(l + 1);
-            if (!e->stops[i]) return fail(e, HEARTH_ERR_NOMEM, "out of memory");
-            memcpy(e->stops[i], p, l + 1);
-            e->n_stop++;
-            p += l + 1;
-        }
-    }
+    int copied;
+    const bool ok = hw_unpack_strings(stops_packed, n_stop, &e->stops, &copied);
+    e->n_stop = (size_t)copied;
+    if (!ok) return fail(e, HEARTH_ERR_NOMEM, "out of memory");
     *gp = hearth_gen_default_params();
     gp->max_tokens = max_tokens;
     gp->temperature = temperature;
@@ -165,15 +157,8 @@ HW_API int hw_chat_begin(hw_engine *e, const char *packed, int n_msgs, int think
     hearth_gen_params gp;
     int st = gen_params(e, &gp, max_tokens, temperature, top_k, top_p, min_p, repetition_penalty, stops_packed, n_stop);
     if (st != HEARTH_OK) return st;
-    hearth_message *msgs = calloc((size_t)n_msgs, sizeof *msgs);
+    hearth_message *msgs = hw_unpack_messages(packed, n_msgs);
     if (!msgs) return fail(e, HEARTH_ERR_NOMEM, "out of memory");
-    const char *p = packed;
-    for (int i = 0; i < n_msgs; i++) {
-        msgs[i].role = p;
-        p += strlen(p) + 1;
-        msgs[i].content = p;
-        p += strlen(p) + 1;
-    }
     hearth_chat_options co = hearth_chat_default_options();
     co.enable_thinking = thinking;
     st = hearth_session_chat_begin(e->session, msgs, (size_t)n_msgs, &co, &gp);

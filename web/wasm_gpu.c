@@ -7,7 +7,9 @@
 #include "hearth.h"
 #include "model.h"
 #include "session.h"
+#include "util.h"
 #include "webgpu/gpu.h"
+#include "wasm_pack.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -61,17 +63,6 @@ typedef struct {
 static int fail(hwg_engine *g, hearth_status st, const char *msg) {
     snprintf(g->err, sizeof g->err, "%s", msg);
     return (int)st;
-}
-
-static bool grow(char **buf, size_t *cap, size_t need) {
-    if (need <= *cap) return true;
-    size_t nc = *cap ? *cap : 256;
-    while (nc < need) nc *= 2;
-    char *nb = realloc(*buf, nc);
-    if (!nb) return false;
-    *buf = nb;
-    *cap = nc;
-    return true;
 }
 
 static void free_stops(hwg_engine *g) {
@@ -269,7 +260,7 @@ static void chat_append(hwg_engine *g, int32_t tok) {
     if (!g->chat_valid) return;
     size_t len;
     const char *t = hm_token_text(g->model, tok, &len);
-    if (!grow(&g->chat, &g->chat_cap, g->chat_len + len)) {
+    if (!hu_grow(&g->chat, &g->chat_cap, g->chat_len + len)) {
         g->chat_valid = false;
         return;
     }
@@ -294,18 +285,7 @@ static int arm(hwg_engine *g, int max_tokens, float temperature, int top_k, floa
     g->text_len = g->piece_len = 0;
     g->done = false;
     g->n_generated = g->n_prompt = g->n_reused = 0;
-    if (n_stop > 0) {
-        g->stops = calloc((size_t)n_stop, sizeof *g->stops);
-        if (!g->stops) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
-        const char *p = stops_packed;
-        for (int i = 0; i < n_stop; i++) {
-            size_t l = strlen(p);
-            if (!(g->stops[i] = malloc(l + 1))) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
-            memcpy(g->stops[i], p, l + 1);
-            g->n_stop++;
-            p += l + 1;
-        }
-    }
+    if (!hw_unpack_strings(stops_packed, n_stop, &g->stops, &g->n_stop)) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
     g->sp = (hs_sampler_params){temperature, top_k, top_p, min_p, repetition_penalty};
     g->max_tokens = max_tokens;
     return HEARTH_OK;
@@ -359,15 +339,8 @@ HWG_API int hwg_chat_begin(hwg_engine *g, const char *packed, int n_msgs, int th
     g->err[0] = 0;
     int st = arm(g, max_tokens, temperature, top_k, top_p, min_p, repetition_penalty, stops_packed, n_stop);
     if (st != HEARTH_OK) return st;
-    hearth_message *msgs = calloc((size_t)n_msgs, sizeof *msgs);
+    hearth_message *msgs = hw_unpack_messages(packed, n_msgs);
     if (!msgs) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
-    const char *p = packed;
-    for (int i = 0; i < n_msgs; i++) {
-        msgs[i].role = p;
-        p += strlen(p) + 1;
-        msgs[i].content = p;
-        p += strlen(p) + 1;
-    }
     hearth_chat_options co = hearth_chat_default_options();
     co.enable_thinking = thinking;
     size_t len = 0;
@@ -482,7 +455,7 @@ static size_t stop_holdback(const hwg_engine *g, size_t n) {
 }
 
 static int emit(hwg_engine *g, size_t n) {
-    if (!grow(&g->piece, &g->piece_cap, n + 1)) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
+    if (!hu_grow(&g->piece, &g->piece_cap, n + 1)) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
     memcpy(g->piece, g->text, n);
     memmove(g->text, g->text + n, g->text_len - n);
     g->text_len -= n;
@@ -504,7 +477,7 @@ HWG_API int hwg_token(hwg_engine *g, int32_t tok) {
     } else {
         size_t tl;
         const char *t = hm_token_text(g->model, tok, &tl);
-        if (!grow(&g->text, &g->text_cap, g->text_len + tl)) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
+        if (!hu_grow(&g->text, &g->text_cap, g->text_len + tl)) return fail(g, HEARTH_ERR_NOMEM, "out of memory");
         memcpy(g->text + g->text_len, t, tl);
         g->text_len += tl;
         for (int k = 0; k < g->n_stop; k++) {

@@ -89,6 +89,7 @@ export class Planner {
     const a = await this.cmd('gen_next');
     if (a[0] === 'done') return { kind: 'done' };
     if (a[0] === 'token') return { kind: 'token', token: Number(a[1]) };
+    this.lastDispatches = Number(a[4]); // the step's compute dispatches
     return { kind: 'run', blob: this.blob(a[1]), wantsToken: a[2] === '1', wantsLogits: a[3] === '1' };
   }
   async result(token, logits) {

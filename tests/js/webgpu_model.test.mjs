@@ -27,56 +27,18 @@
 //   sampler's with the same seed; with top_k off the logits come back and the CPU samples.
 // - fallback: device.destroy() mid-generation (between steps, and while a step runs): generation
 //   continues on the CPU and the tokens still equal greedy_2.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { GpuHost, GpuLostError, READ_LOGITS, requestGpuDevice } from '../../web/gpu/host.js';
 import { generateTokens } from '../../web/gpu/driver.js';
-import { HELPER, SHARED, TMP, argmax, makeChecker, normErr, openDevice } from './webgpu_common.mjs';
+import { Planner, SHARED, TMP, argmax, makeChecker, normErr, openDevice } from './webgpu_common.mjs';
 import { readSafetensors } from './safetensors.mjs';
 
 const c = makeChecker('webgpu_model');
 const dir = join(TMP, 'webgpu_model');
 mkdirSync(dir, { recursive: true });
 const only = process.argv[2];
-
-// The planner in a child process: one command line in, one answer line out (tests/webgpu/gpu_serve.c).
-class Planner {
-  constructor() {
-    this.proc = spawn(HELPER, ['serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-  async cmd(line) {
-    this.proc.stdin.write(line + '\n');
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error(`planner exited during: ${line.slice(0, 80)}`);
-    if (value.startsWith('err')) throw new Error(`planner: ${value} (for: ${line.slice(0, 80)})`);
-    return value.split(' ');
-  }
-  blob(name) {
-    const p = join(dir, name);
-    const b = readFileSync(p);
-    unlinkSync(p);
-    return b;
-  }
-  // the generation interface of web/gpu/driver.js
-  async next() {
-    const a = await this.cmd('gen_next');
-    if (a[0] === 'done') return { kind: 'done' };
-    if (a[0] === 'token') return { kind: 'token', token: Number(a[1]) };
-    this.lastDispatches = Number(a[4]);
-    return { kind: 'run', blob: this.blob(a[1]), wantsToken: a[2] === '1', wantsLogits: a[3] === '1' };
-  }
-  async result(token, logits) {
-    let f = '-';
-    if (logits) { f = join(dir, 'logits.bin'); writeFileSync(f, new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength)); }
-    return Number((await this.cmd(`gen_result ${token} ${f}`))[1]);
-  }
-  async lost() { await this.cmd('gen_lost'); }
-  close() { this.proc.stdin.end('quit\n'); }
-}
 
 async function fileReader(path) {
   const fh = await open(path, 'r');
@@ -90,7 +52,7 @@ async function fileReader(path) {
   };
 }
 
-const planner = new Planner();
+const planner = new Planner(dir);
 let gpuDev = await openDevice();
 let host = new GpuHost(gpuDev.device, gpuDev);
 

@@ -30,7 +30,7 @@ import { MAX_MODEL_BYTES } from '../../web/engine.js';
 import { CHROMIUM, REPO } from '../../tests/e2e/lib/config.mjs';
 import { placeholderTokenTypes, TOKEN_USER_DEFINED } from './browser/gguf-vocab.mjs';
 import { serveBench } from './browser/serve.mjs';
-import { idleFraction, median, waitQuiet } from './compare.mjs';
+import { measurePairs, pairMedians } from './compare.mjs';
 import { benchTokens, parseArgs } from './llamacpp.mjs';
 
 const TICK = 100; // USER_HZ: /proc/<pid>/stat times are in 1/100 s on Linux
@@ -111,36 +111,19 @@ async function main() {
     await runHearth(tokens.slice(0, 32), 4); // warm-up
     await runWllama(tokens.slice(0, 32), 4);
 
-    const pairs = [];
-    let discarded = 0;
-    for (let attempt = 0; pairs.length < o.reps && attempt < 4 * o.reps; attempt++) {
-      const r = pairs.length;
-      if (attempt) await new Promise((res) => setTimeout(res, o.pause * 1000));
-      const idle = await waitQuiet(o.minIdle, o.maxWait);
+    const { pairs, discarded } = await measurePairs(o, 'wllama', async (wllamaFirst) => {
       let h, w;
-      if (attempt % 2 === 0) { h = await timedRun(() => runHearth(tokens, o.nGen), o); w = await timedRun(() => runWllama(tokens, o.nGen), o); }
+      if (!wllamaFirst) { h = await timedRun(() => runHearth(tokens, o.nGen), o); w = await timedRun(() => runWllama(tokens, o.nGen), o); }
       else { w = await timedRun(() => runWllama(tokens, o.nGen), o); h = await timedRun(() => runHearth(tokens, o.nGen), o); }
-      const after = await idleFraction(1000);
       const agree = agreeing(h.generated, w.generated);
       delete h.generated, delete w.generated;
-      const p = { idle_before: idle, idle_after: after, hearth: h, wllama: w, greedy_tokens_agreeing: agree, prefill_ratio: h.prefill / w.prefill, decode_ratio: h.decode / w.decode };
-      const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after; browser cpu utilisation hearth ${h.util.toFixed(2)}, wllama ${w.util.toFixed(2)}; first ${agree}/${o.nGen} greedy tokens agree): ` +
-        `prefill hearth ${h.prefill.toFixed(2)} / wllama ${w.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
-        `decode hearth ${h.decode.toFixed(2)} / wllama ${w.decode.toFixed(2)} = ${p.decode_ratio.toFixed(3)}`;
-      if (idle < o.minIdle || after < o.minIdle || Math.min(h.util, w.util) < o.minUtil) {
-        discarded++;
-        console.error(`discarded ${line}`);
-        continue;
-      }
-      pairs.push(p);
-      console.error(`pair ${r + 1}/${o.reps} ${line}`);
-    }
-    if (!pairs.length) throw new Error('every attempt was disturbed by other work: no pair measured');
+      return { hearth: h, other: w, util: [h.util, w.util], extra: { greedy_tokens_agreeing: agree },
+        note: `browser cpu utilisation hearth ${h.util.toFixed(2)}, wllama ${w.util.toFixed(2)}; first ${agree}/${o.nGen} greedy tokens agree` };
+    });
     const res = {
       model: o.model, threads: o.threads, n_prompt: o.nPrompt, n_gen: o.nGen, pairs: pairs.length, discarded,
       chromium: context.browser()?.version() ?? null, hearth_load: he, wllama_load: wl,
-      prefill: { hearth: median(pairs.map((p) => p.hearth.prefill)), wllama: median(pairs.map((p) => p.wllama.prefill)), ratio: median(pairs.map((p) => p.prefill_ratio)) },
-      decode: { hearth: median(pairs.map((p) => p.hearth.decode)), wllama: median(pairs.map((p) => p.wllama.decode)), ratio: median(pairs.map((p) => p.decode_ratio)) },
+      ...pairMedians(pairs, 'wllama'),
       runs: pairs,
     };
     console.log(`model ${o.model} (${he.arch}), Chromium, ${o.threads} threads, prompt ${o.nPrompt}, decode ${o.nGen}, ${pairs.length} pairs, ${discarded} discarded`);

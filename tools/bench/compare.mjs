@@ -43,6 +43,45 @@ export function median(v) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+// Measures o.reps pairs of hearth against another engine (named other: 'llama', 'wllama'), back
+// to back in alternating order, each started on an idle machine; a pair that other work disturbed
+// (idle below o.minIdle before or after, or a run's CPU utilisation below o.minUtil) is discarded
+// and run again, at most 4 x o.reps attempts. runPair(otherFirst) runs one pair and returns
+// { hearth, other, util: [utilisation of every run], note: text for the log, extra: more fields
+// for the pair }; each engine's result has prefill and decode tok/s. Returns { pairs, discarded };
+// throws when no pair could be measured.
+export async function measurePairs(o, other, runPair) {
+  const pairs = [];
+  let discarded = 0;
+  for (let attempt = 0; pairs.length < o.reps && attempt < 4 * o.reps; attempt++) {
+    const r = pairs.length;
+    if (attempt) await new Promise((res) => setTimeout(res, o.pause * 1000));
+    const idle = await waitQuiet(o.minIdle, o.maxWait);
+    const { hearth: he, other: ot, util, note, extra } = await runPair(attempt % 2 === 1);
+    const after = await idleFraction(1000);
+    const p = { idle_before: idle, idle_after: after, hearth: he, [other]: ot, ...extra, prefill_ratio: he.prefill / ot.prefill, decode_ratio: he.decode / ot.decode };
+    const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after; ${note}): ` +
+      `prefill hearth ${he.prefill.toFixed(2)} / ${other} ${ot.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
+      `decode hearth ${he.decode.toFixed(2)} / ${other} ${ot.decode.toFixed(2)} = ${p.decode_ratio.toFixed(3)}`;
+    if (idle < o.minIdle || after < o.minIdle || Math.min(...util) < o.minUtil) {
+      discarded++;
+      console.error(`discarded ${line}`);
+      continue;
+    }
+    pairs.push(p);
+    console.error(`pair ${r + 1}/${o.reps} ${line}`);
+  }
+  if (!pairs.length) throw new Error('every attempt was disturbed by other work: no pair measured');
+  return { pairs, discarded };
+}
+
+// The medians over pairs from measurePairs: { prefill: { hearth, [other], ratio }, decode: { ... } }.
+export function pairMedians(pairs, other) {
+  const m = (phase) => ({ hearth: median(pairs.map((p) => p.hearth[phase])), [other]: median(pairs.map((p) => p[other][phase])),
+    ratio: median(pairs.map((p) => p[`${phase}_ratio`])) });
+  return { prefill: m('prefill'), decode: m('decode') };
+}
+
 function hearthRun(o) {
   const out = execFileSync(o.hearth, ['bench', '-m', o.model, '-p', String(o.nPrompt), '-n', String(o.nGen), '-r', '1',
     '--threads', String(o.threads), '--seed', String(o.seed), '--json'], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -56,41 +95,23 @@ async function main() {
   const h = await openLlama(o);
   const tokens = benchTokens(o.nPrompt, h.nVocab, o.seed);
   await llamaRun(h, tokens.slice(0, 32), 4); // warm-up
-  const pairs = [];
-  let discarded = 0;
-  for (let attempt = 0; pairs.length < o.reps && attempt < 4 * o.reps; attempt++) {
-    const r = pairs.length;
-    if (attempt) await new Promise((res) => setTimeout(res, o.pause * 1000));
-    const idle = await waitQuiet(o.minIdle, o.maxWait);
+  const runLlama = async () => {
+    const x = await llamaRun(h, tokens, o.nGen);
+    return { prefill: o.nPrompt / x.prefillS, decode: x.nDecoded / x.decodeS,
+      util: [x.prefillCpuS / (x.prefillS * o.threads), x.decodeCpuS / (x.decodeS * o.threads)] };
+  };
+  const { pairs, discarded } = await measurePairs(o, 'llama', async (llamaFirst) => {
     let he, ll;
-    const runLlama = async () => {
-      const x = await llamaRun(h, tokens, o.nGen);
-      return { prefill: o.nPrompt / x.prefillS, decode: x.nDecoded / x.decodeS,
-        util: [x.prefillCpuS / (x.prefillS * o.threads), x.decodeCpuS / (x.decodeS * o.threads)] };
-    };
-    if (attempt % 2 === 0) { he = hearthRun(o); ll = await runLlama(); }
+    if (!llamaFirst) { he = hearthRun(o); ll = await runLlama(); }
     else { ll = await runLlama(); he = hearthRun(o); }
-    const after = await idleFraction(1000);
-    const p = { idle_before: idle, idle_after: after, hearth: he, llama: ll, prefill_ratio: he.prefill / ll.prefill, decode_ratio: he.decode / ll.decode };
     const u = (x) => x.util.map((v) => v.toFixed(2)).join('/');
-    const line = `(idle ${(idle * 100).toFixed(0)}% before, ${(after * 100).toFixed(0)}% after; cpu utilisation prefill/decode hearth ${u(he)}, llama ${u(ll)}): ` +
-      `prefill hearth ${he.prefill.toFixed(2)} / llama ${ll.prefill.toFixed(2)} = ${p.prefill_ratio.toFixed(3)}; ` +
-      `decode hearth ${he.decode.toFixed(2)} / llama ${ll.decode.toFixed(2)} = ${p.decode_ratio.toFixed(3)}`;
-    if (idle < o.minIdle || after < o.minIdle || Math.min(...he.util, ...ll.util) < o.minUtil) {
-      discarded++;
-      console.error(`discarded ${line}`);
-      continue;
-    }
-    pairs.push(p);
-    console.error(`pair ${r + 1}/${o.reps} ${line}`);
-  }
-  if (!pairs.length) throw new Error('every attempt was disturbed by other work: no pair measured');
+    return { hearth: he, other: ll, util: [...he.util, ...ll.util], note: `cpu utilisation prefill/decode hearth ${u(he)}, llama ${u(ll)}` };
+  });
   const res = {
     model: o.model, threads: o.threads, n_prompt: o.nPrompt, n_gen: o.nGen, pairs: pairs.length, discarded,
     hearth_kernels: pairs[0].hearth.kernels, hearth_load_s: median(pairs.map((p) => p.hearth.load)), hearth_weights: pairs[0].hearth.weights, llama_load_s: h.loadS,
     hearth_peak_rss_mib: Math.max(...pairs.map((p) => p.hearth.rss)),
-    prefill: { hearth: median(pairs.map((p) => p.hearth.prefill)), llama: median(pairs.map((p) => p.llama.prefill)), ratio: median(pairs.map((p) => p.prefill_ratio)) },
-    decode: { hearth: median(pairs.map((p) => p.hearth.decode)), llama: median(pairs.map((p) => p.llama.decode)), ratio: median(pairs.map((p) => p.decode_ratio)) },
+    ...pairMedians(pairs, 'llama'),
     runs: pairs,
   };
   console.log(`model ${o.model}, ${o.threads} threads, prompt ${o.nPrompt}, decode ${o.nGen}, ${pairs.length} pairs, ${discarded} discarded (hearth kernels: ${res.hearth_kernels})`);
@@ -102,5 +123,5 @@ async function main() {
   await closeLlama(h);
 }
 
-// tools/bench/browser.mjs imports the idle gating and median from here.
+// tools/bench/browser.mjs imports the idle gating, the pair loop and the medians from here.
 if (import.meta.url === `file://${process.argv[1]}`) await main();
