@@ -58,7 +58,7 @@ await t.run(async () => {
     return out;
   });
   t.check('the model landed in OPFS, whole', opfs.some(([n, s]) => !n.endsWith('.json') && s === model.length), JSON.stringify(opfs));
-  t.check('the page is cross-origin isolated and uses the threaded build', await page.evaluate(() => crossOriginIsolated) && /threads/.test(await page.textContent('#model-name')), await page.textContent('#model-name'));
+  t.check('the page is cross-origin isolated and uses the threaded build', await page.evaluate(() => crossOriginIsolated) && /threads/.test(await page.textContent('#backend')), await page.textContent('#backend'));
 
   // ---- a turn: streaming, first token early, rAF keeps running, reasoning block, sanitised output ----
   await page.evaluate(() => { window.__frames = 0; const tick = () => { window.__frames++; requestAnimationFrame(tick); }; requestAnimationFrame(tick); });

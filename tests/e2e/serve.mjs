@@ -33,7 +33,7 @@ await t.run(async () => {
   const { page, logs } = await launch(t);
   await page.goto(`${origin}/`);
   t.check('/ leads to the app, which loads the model', (await waitState(page, ['ready', 'error'], 60000)) === 'ready', await page.textContent('#error-text'));
-  t.check('cross-origin isolated: the threaded build runs', await page.evaluate(() => crossOriginIsolated) && /threads/.test(await page.textContent('#model-name')), await page.textContent('#model-name'));
+  t.check('cross-origin isolated: the threaded build runs', await page.evaluate(() => crossOriginIsolated) && /threads/.test(await page.textContent('#backend')), await page.textContent('#backend'));
   await page.fill('#input', 'hi');
   await page.press('#input', 'Enter');
   await waitState(page, ['generating'], 5000).catch(() => {});

@@ -140,6 +140,6 @@ await t.run(async () => {
   const p2 = await launch(t);
   await p2.page.goto(`${plain.origin}/web/app/`);
   const st = await waitState(p2.page, ['ready', 'error'], 60000);
-  const name = await p2.page.textContent('#model-name');
+  const name = await p2.page.textContent('#backend');
   t.check('not cross-origin isolated: the single-threaded build runs', st === 'ready' && /1 thread/.test(name) && !(await p2.page.evaluate(() => crossOriginIsolated)), `${st} ${name}`);
 });
