@@ -44,14 +44,18 @@ async function llamaGreedy(gguf, prompt, n, label) {
   return theirs;
 }
 
-// Where hearth and llama.cpp may differ: llama.cpp multiplies k-quant (and Q5_0) weights by
-// activations rounded to Q8_K (Q8_0) blocks, hearth's reference path by f32 activations. That moves
+// Where hearth and llama.cpp may differ: llama.cpp multiplies Q8_0, k-quant (and Q5_0) weights by
+// activations rounded to 8-bit (Q8_0 / Q8_K) blocks; hearth multiplies Q8_0 and k-quant weights by
+// activations rounded to int16 blocks (src/cpu_kernels.h: issue #2's per-fixture q8_0 top-1 needs
+// it: 0.911 -> 0.978 on nemotron_h_tiny) and Q5_0 by f32 ones in its reference path. That moves
 // logits by up to ~4% of the row's largest (test_kquant.c simulates it), so on these random models,
 // whose top logits are often close, a greedy step can flip between two near-equal tokens. For the
 // k-quant files the check is therefore: along llama.cpp's tokens (teacher-forced in hearth), every
 // token llama.cpp picked is hearth's argmax, or within NEAR_TIE * max|logit| of it (measured flips:
 // gaps of 0.3-0.7%; a wrong block layout gives gaps of the logits' whole spread). Exact equality is
-// still counted and printed. f32 and q8_0 files compute the same arithmetic: exact tokens required.
+// still counted and printed. f32 files compute the same arithmetic: exact tokens required. (q8_0
+// was exact too while hearth used 8-bit activations like llama.cpp; with int16 activations
+// llama_tiny q8_0 flips once, at a 0.44% near-tie, and then follows another path.)
 const NEAR_TIE = 0.03;
 
 function teacherForced(gguf, prompt, theirs, label) {
@@ -88,7 +92,7 @@ async function compare(label, convertArgs, type, prompt, golden) {
   console.log(`${label} ${type} [${typeMix(gguf)}]: ${same ? 'same greedy tokens' : 'greedy tokens differ'}`);
   console.log(`  hearth ${ours.join(',')}`);
   console.log(`  llama  ${theirs.join(',')}`);
-  if (type === 'f32' || type === 'q8_0') {
+  if (type === 'f32') {
     check(same, `${label} ${type}: greedy tokens differ between hearth and llama.cpp`);
   } else {
     check(theirs.length === 16, `${label} ${type}: llama.cpp gave ${theirs.length} tokens`);
