@@ -340,22 +340,30 @@ static int wgsl_index(const char *name) {
 
 /* Libraries prepended to a kernel's file, in order (an `enable` directive must come first). The
  * variants follow the device: lane sums with subgroups when offered, dot4I8Packed when offered. */
-static int kernel_libs(const hg_ctx *g, const char *name, const char *libs[4]) {
+static int kernel_libs(const hg_ctx *g, const char *name, const char *libs[5]) {
     const char *lanes = g->dev.subgroups && g->dev.subgroup_min ? "lanes_sg" : "lanes_wg";
     const char *dot = g->dev.dot4 ? "dot_dp4" : "dot_emul";
     if (strcmp(name, "matvec") == 0 || strcmp(name, "matvec_planar") == 0) {
-        libs[0] = lanes, libs[1] = dot, libs[2] = "wq";
-        return 3;
-    }
-    if (strcmp(name, "matvec_k") == 0) {
-        libs[0] = lanes, libs[1] = dot, libs[2] = "wq", libs[3] = "wq_k";
+        libs[0] = lanes, libs[1] = dot, libs[2] = "wq", libs[3] = "epilogue";
         return 4;
     }
-    if (strcmp(name, "embed_k") == 0 || strcmp(name, "matmul_k") == 0) {
+    if (strcmp(name, "matvec_k") == 0) {
+        libs[0] = lanes, libs[1] = dot, libs[2] = "wq", libs[3] = "wq_k", libs[4] = "epilogue";
+        return 5;
+    }
+    if (strcmp(name, "matmul_k") == 0) {
+        libs[0] = dot, libs[1] = "wq", libs[2] = "wq_k", libs[3] = "epilogue";
+        return 4;
+    }
+    if (strcmp(name, "embed_k") == 0) {
         libs[0] = dot, libs[1] = "wq", libs[2] = "wq_k";
         return 3;
     }
-    if (strcmp(name, "embed") == 0 || strcmp(name, "matmul") == 0) {
+    if (strcmp(name, "matmul") == 0) {
+        libs[0] = dot, libs[1] = "wq", libs[2] = "epilogue";
+        return 3;
+    }
+    if (strcmp(name, "embed") == 0) {
         libs[0] = dot, libs[1] = "wq";
         return 2;
     }
@@ -371,7 +379,7 @@ static hg_blob *defs(hg_ctx *g) { return g->plan_done ? &g->step : &g->plan; }
 
 static void emit_source(hg_ctx *g, int fi) {
     if (g->source_sent[fi]) return;
-    const char *libs[4];
+    const char *libs[5];
     const int nl = kernel_libs(g, hg_wgsl_files[fi].name, libs);
     size_t total = strlen(hg_wgsl_files[fi].text) + 1;
     for (int i = 0; i < nl; i++) {

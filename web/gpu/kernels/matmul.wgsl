@@ -24,15 +24,6 @@ var<workgroup> wd: array<f32, 32>;
 var<workgroup> xq: array<u32, 256>;  // activation codes [TN][8]
 var<workgroup> xd: array<f32, 32>;
 
-fn epilogue(idx: u32, v: f32) {
-    switch p.mode {
-        case 1u: { Y[idx] = Y[idx] + v; }
-        case 2u: { let r = max(v, 0.0); Y[idx] = r * r; }
-        case 3u: { let g = Y[idx]; Y[idx] = g / (1.0 + exp(-g)) * v; }
-        default: { Y[idx] = v; }
-    }
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let row0 = wid.x * TM;

@@ -21,15 +21,6 @@ const TKP = 33u; // padded row of the tiles
 var<workgroup> ws: array<f32, 1056>; // dequantised weights [TM][TKP]
 var<workgroup> xs: array<f32, 1056>; // activations at the same slots [TN][TKP]
 
-fn epilogue(idx: u32, v: f32) {
-    switch p.mode {
-        case 1u: { Y[idx] = Y[idx] + v; }
-        case 2u: { let r = max(v, 0.0); Y[idx] = r * r; }
-        case 3u: { let g = Y[idx]; Y[idx] = g / (1.0 + exp(-g)) * v; }
-        default: { Y[idx] = v; }
-    }
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let row0 = wid.x * TM;

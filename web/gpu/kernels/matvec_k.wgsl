@@ -15,15 +15,6 @@ struct Params {
 const LANES = 64u;
 const MAXT = 8u;
 
-fn epilogue(idx: u32, v: f32) {
-    switch p.mode {
-        case 1u: { Y[idx] = Y[idx] + v; }
-        case 2u: { let r = max(v, 0.0); Y[idx] = r * r; }
-        case 3u: { let g = Y[idx]; Y[idx] = g / (1.0 + exp(-g)) * v; }
-        default: { Y[idx] = v; }
-    }
-}
-
 fn x4(i: u32) -> vec4<f32> { return vec4<f32>(X[i], X[i + 1u], X[i + 2u], X[i + 3u]); }
 
 @compute @workgroup_size(64)

@@ -27,15 +27,6 @@ const LANES = 64u;
 override NT: u32 = 1u; // tokens (p.T)
 override R: u32 = 1u;  // rows per workgroup; R * NT <= 8
 
-fn epilogue(idx: u32, v: f32) {
-    switch p.mode {
-        case 1u: { Y[idx] = Y[idx] + v; }
-        case 2u: { let r = max(v, 0.0); Y[idx] = r * r; }
-        case 3u: { let g = Y[idx]; Y[idx] = g / (1.0 + exp(-g)) * v; }
-        default: { Y[idx] = v; }
-    }
-}
-
 // f16 scale of block k of the part (two per word of the scales plane)
 fn scale(k: u32) -> f32 {
     let w = W[(p.s0 >> 2u) + (k >> 1u)];
