@@ -6,7 +6,7 @@
 /* Every query head that shares a KV head is handled by the same work item, so each key and value
  * row is read from memory once per token for the whole group (the reference reads it once per query
  * head; at long context that traffic is the whole cost). Keys go in blocks of up to ATTN_BLOCK:
- *   scores  sc[g][j] = q_g . k_j * scale                       (kernel dot; k_j stays in L1 for the group)
+ *   scores  sc[g][j] = q_g . k_j * scale                       (kernel gemm_f32: key rows x query heads)
  *   softmax running max m_g and sum l_g; when m_g grows, o_g and l_g are rescaled by e^(m_old - m_new)
  *   values  o[g][:] += sum_j e^(sc[g][j] - m_g) v_j             (kernel mm_f32: one pass over the block's rows)
  * and finally o_g /= l_g. Same result as hop_attention_ref up to float summation order. */
@@ -35,12 +35,13 @@ static void attn_group(const attn_job *j, int t, int kvh, int h0, int G, float *
     for (int i = 0; i < G * hd; i++) o[i] = 0.0f;
     for (int s0 = 0; s0 < n_keys; s0 += B) {
         const int nb = n_keys - s0 < B ? n_keys - s0 : B;
-        for (int s = 0; s < nb; s++) { /* sc[g][s], g < G: one read of key row s0+s */
-            const float *kr = kb + (size_t)(s0 + s) * kv_dim;
-            for (int g = 0; g < G; g++) sc[(size_t)g * B + s] = k->dot(q + (size_t)g * hd, kr, hd) * scale;
-        }
+        /* sc[g][s] = k_(s0+s) . q_g: the block's key rows as the rows of an f32 matrix, the G query
+         * heads as its G "tokens" (the tiled float matmul: several keys and heads per tile) */
+        k->gemm_f32((const uint8_t *)(kb + (size_t)s0 * kv_dim), (size_t)kv_dim * sizeof(float), nb, q, (size_t)hd, G,
+                    hd, sc, (size_t)B);
         for (int g = 0; g < G; g++) {
             float *sg = sc + (size_t)g * B, mx = m[g];
+            k->scale(sg, scale, nb);
             for (int s = 0; s < nb; s++)
                 if (sg[s] > mx) mx = sg[s];
             if (mx > m[g]) { /* a new maximum: what was summed so far shrinks by e^(m_old - m_new) */
