@@ -167,6 +167,11 @@ hearth_status hearth_chat_render(const hearth_model *model, const hearth_message
                                  const hearth_chat_options *opts, char *out, size_t size, size_t *len,
                                  char *err, size_t err_size);
 
+/* True when text[0..len) ends inside a reasoning block: its last "<think>" comes after its last
+ * "</think>". A conversation rendered that way (a template that opens the block for the model)
+ * makes the generated text start with reasoning and close it with "</think>". */
+bool hearth_chat_in_reasoning(const char *text, size_t len);
+
 /* ---- generation ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -202,6 +207,11 @@ hearth_status hearth_session_generate_next(hearth_session *s, char *piece, size_
  * session remembers the text it was fed, so turn 2 prefills only its own tokens. */
 hearth_status hearth_session_chat_begin(hearth_session *s, const hearth_message *msgs, size_t n_msgs,
                                         const hearth_chat_options *chat_opts, const hearth_gen_params *params);
+
+/* hearth_chat_in_reasoning of the text the session holds (the rendered conversation fed by
+ * chat_begin and what was generated since): right after chat_begin, whether the reply starts
+ * inside the reasoning block. False when the session's text is unknown (raw tokens were fed). */
+bool hearth_session_chat_reasoning(const hearth_session *s);
 
 /* Counters of the session since it was created or reset. */
 typedef struct {

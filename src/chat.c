@@ -2,6 +2,7 @@
 #include "chat.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "jinja.h"
 
@@ -20,6 +21,20 @@ hearth_chat_options hearth_chat_default_options(void) {
     o.add_generation_prompt = true;
     o.enable_thinking = -1;
     return o;
+}
+
+/* Index just past the last occurrence of tag in text[0..len), or 0 when there is none. */
+static size_t after_last(const char *text, size_t len, const char *tag) {
+    const size_t n = strlen(tag);
+    for (size_t i = len; i >= n; i--)
+        if (memcmp(text + i - n, tag, n) == 0) return i;
+    return 0;
+}
+
+bool hearth_chat_in_reasoning(const char *text, size_t len) {
+    if (!text) return false;
+    const size_t open = after_last(text, len, "<think>");
+    return open > 0 && open > after_last(text, len, "</think>");
 }
 
 hc_template *hc_template_parse(const char *src, size_t len, hearth_err *e) {

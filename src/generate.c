@@ -137,6 +137,10 @@ hearth_status hearth_session_chat_begin(hearth_session *s, const hearth_message 
     return st;
 }
 
+bool hearth_session_chat_reasoning(const hearth_session *s) {
+    return s && s->chat_valid && hearth_chat_in_reasoning(s->chat_text, s->chat_len);
+}
+
 /* Length of the longest prefix of text[0..n) that ends on a UTF-8 character boundary. */
 static size_t utf8_complete(const char *text, size_t n) {
     size_t i = n;

@@ -700,7 +700,63 @@ static void test_garbage(void) {
     CHECK(rendered > 0, "some random templates render");
 }
 
+/* Where a reply starts: inside the reasoning block the template opened, or after it. */
+static void test_in_reasoning(void) {
+    static const struct {
+        const char *text;
+        bool in;
+    } cases[] = {
+        {"", false},
+        {"<|im_start|>assistant\n<think>\n", true},
+        {"<|im_start|>assistant\n<think></think>", false},
+        {"<think>\nplan\n</think>\nanswer", false},
+        {"a</think>b<think>", true},       /* the last tag decides */
+        {"<think>a</think>b<think>c", true},
+        {"</think>", false},
+        {"<think", false},                 /* a partial tag is no tag */
+        {"<thinking>", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(hearth_chat_in_reasoning(cases[i].text, strlen(cases[i].text)) == cases[i].in, "in_reasoning(\"%s\") != %d",
+              cases[i].text, cases[i].in);
+    CHECK(!hearth_chat_in_reasoning(NULL, 0), "in_reasoning(NULL)");
+
+    /* the demo model's template opens <think> unless reasoning is off; generating past </think>
+     * leaves the block */
+    hearth_model *m = NULL;
+    char err[256];
+    if (hearth_model_load("models/demo-q8_0.gguf", NULL, &m, err, sizeof err) != HEARTH_OK) {
+        CHECK(false, "models/demo-q8_0.gguf: %s", err);
+        return;
+    }
+    hearth_session *s = NULL;
+    hearth_session_params sp = hearth_session_default_params();
+    sp.n_ctx = 256;
+    CHECK(hearth_session_new(m, &sp, &s, err, sizeof err) == HEARTH_OK, "session: %s", err);
+    const hearth_message msgs[] = {{"user", "Where does my data go?"}};
+    hearth_gen_params gp = hearth_gen_default_params();
+    gp.temperature = 0;
+    gp.max_tokens = 64;
+    for (int thinking = 0; s && thinking <= 1; thinking++) {
+        hearth_chat_options co = hearth_chat_default_options();
+        co.enable_thinking = thinking;
+        hearth_session_reset(s);
+        CHECK(hearth_session_chat_begin(s, msgs, 1, &co, &gp) == HEARTH_OK, "chat_begin: %s", hearth_session_error(s));
+        CHECK(hearth_session_chat_reasoning(s) == (thinking == 1), "thinking %d: chat_reasoning after chat_begin", thinking);
+        bool done = false, closed = false;
+        char piece[256];
+        size_t len;
+        int32_t tok;
+        while (!done && hearth_session_generate_next(s, piece, sizeof piece, &len, &tok, &done) == HEARTH_OK)
+            if (!hearth_session_chat_reasoning(s)) closed = true;
+        CHECK(closed, "thinking %d: the reply never left the reasoning block", thinking);
+    }
+    hearth_session_free(s);
+    hearth_model_free(m);
+}
+
 int main(void) {
+    test_in_reasoning();
     test_expressions();
     test_statements();
     test_whitespace();

@@ -120,7 +120,7 @@ export class GpuEngine {
       this.withParams(o, (...g) => this.M._hwg_chat_begin(this.g, p, messages.length, thinking, ...g));
     } finally { this.M._free(p); }
     this.startTurn();
-    return { reused: this.M._hwg_n_reused(this.g) };
+    return { reused: this.M._hwg_n_reused(this.g), reasoning: this.M._hwg_chat_reasoning(this.g) !== 0 };
   }
 
   begin(prompt, o = {}) {

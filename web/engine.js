@@ -161,7 +161,7 @@ export class WasmEngine {
     try {
       this.withParams(o, (...g) => this.M._hw_chat_begin(this.h, p, messages.length, thinking, ...g));
     } finally { this.M._free(p); }
-    return { reused: this.M._hw_n_reused(this.h) };
+    return { reused: this.M._hw_n_reused(this.h), reasoning: this.M._hw_chat_reasoning(this.h) !== 0 };
   }
 
   // Starts a generation after a raw text prompt, from an empty session.

@@ -138,7 +138,8 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string | null;
-  choices: Array<{ index: 0; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null; logprobs: null }>;
+  /** A reasoning model's thinking arrives as reasoning_content (without the <think> tags), its answer as content. */
+  choices: Array<{ index: 0; delta: { role?: 'assistant'; content?: string; reasoning_content?: string }; finish_reason: FinishReason | null; logprobs: null }>;
   /** On the last chunk only. */
   usage?: CompletionUsage;
 }
@@ -148,7 +149,8 @@ export interface ChatCompletion {
   object: 'chat.completion';
   created: number;
   model: string | null;
-  choices: Array<{ index: 0; message: { role: 'assistant'; content: string }; finish_reason: FinishReason; logprobs: null }>;
+  /** reasoning_content: present when the reply had a reasoning block (its text, without the tags). */
+  choices: Array<{ index: 0; message: { role: 'assistant'; content: string; reasoning_content?: string }; finish_reason: FinishReason; logprobs: null }>;
   usage: CompletionUsage;
 }
 

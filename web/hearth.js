@@ -1,6 +1,7 @@
 // hearth.js - the public JavaScript API: pipeline('text-generation', ...) and an OpenAI-shaped chat engine, in a worker or inline.
 import { HearthError } from './errors.js';
 import { openClient, resolveDevice } from './backend.js';
+import { ReasoningSplitter, splitReasoning } from './reasoning.js';
 
 export { HearthError };
 
@@ -89,10 +90,12 @@ export class Engine {
     return this.model;
   }
 
-  // Runs one generation, calling onText for each piece; resolves with the 'done' reply.
-  generate(body, onText) {
+  // Runs one generation, calling onText for each piece (and onStart with the 'start' event);
+  // resolves with the 'done' reply.
+  generate(body, onText, onStart) {
     const { id, promise } = this.client.start('generate', body, (ev) => {
       if (ev.type === 'token') onText?.(ev.text);
+      else if (ev.type === 'start') onStart?.(ev);
       else if (ev.type === 'backend') { if (this.model) this.model.backend = ev.backend; this.onbackend?.(ev.backend); }
     });
     this.current = id;
@@ -107,7 +110,9 @@ export class Engine {
   interruptGenerate() { return this.interrupt(); }
 
   // OpenAI / WebLLM shape. With stream: true, an async iterator of chat.completion.chunk objects
-  // whose last chunk carries finish_reason and usage; otherwise one chat.completion.
+  // whose last chunk carries finish_reason and usage; otherwise one chat.completion. A reasoning
+  // model's thinking comes apart from its answer, as `reasoning_content` next to `content` (the
+  // field DeepSeek's and vLLM's OpenAI-compatible servers use; reasoning.js).
   createCompletion(req = {}) {
     if (!Array.isArray(req.messages)) throw new HearthError('bad-request', 'messages must be an array');
     const body = { messages: req.messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : (m.content || []).map((p) => p.text || '').join('') })), params: genParams(req, { greedyByDefault: false }) };
@@ -116,11 +121,16 @@ export class Engine {
     const modelName = this.model ? this.model.key : null;
     const usageOf = (u) => ({ prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens, extra: { prefill_tokens_per_s: u.prefill_tokens_per_s, decode_tokens_per_s: u.decode_tokens_per_s, reused_tokens: u.reused_tokens } });
     if (!req.stream) {
-      return this.generate(body).then((d) => ({
-        id: cid, object: 'chat.completion', created, model: modelName,
-        choices: [{ index: 0, message: { role: 'assistant', content: d.text }, finish_reason: d.finishReason, logprobs: null }],
-        usage: usageOf(d.usage),
-      }));
+      let opened = false;
+      return this.generate(body, null, (ev) => { opened = ev.reasoning; }).then((d) => {
+        const { reasoning, content, hadReasoning } = splitReasoning(d.text, opened);
+        const message = { role: 'assistant', content, ...(hadReasoning ? { reasoning_content: reasoning } : {}) };
+        return {
+          id: cid, object: 'chat.completion', created, model: modelName,
+          choices: [{ index: 0, message, finish_reason: d.finishReason, logprobs: null }],
+          usage: usageOf(d.usage),
+        };
+      });
     }
     const queue = [];
     let wake = null, finished = false, failure = null, first = true;
@@ -129,8 +139,14 @@ export class Engine {
       id: cid, object: 'chat.completion.chunk', created, model: modelName,
       choices: [{ index: 0, delta, finish_reason, logprobs: null }], ...(usage ? { usage } : {}),
     });
-    const done = this.generate(body, (text) => { push(chunk(first ? { role: 'assistant', content: text } : { content: text })); first = false; })
-      .then((d) => push(chunk({}, d.finishReason, usageOf(d.usage))), (e) => { failure = e; })
+    let splitter = new ReasoningSplitter(false);
+    const emit = ({ reasoning, content }) => {
+      if (!reasoning && !content) return;
+      push(chunk({ ...(first ? { role: 'assistant' } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(content ? { content } : {}) }));
+      first = false;
+    };
+    const done = this.generate(body, (text) => emit(splitter.push(text)), (ev) => { splitter = new ReasoningSplitter(ev.reasoning); })
+      .then((d) => { emit(splitter.end()); push(chunk({}, d.finishReason, usageOf(d.usage))); }, (e) => { failure = e; })
       .finally(() => { finished = true; wake?.(); wake = null; });
     const engine = this;
     return {

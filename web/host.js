@@ -141,7 +141,8 @@ export class EngineHost {
     this.needModel();
     const entry = this.claim(id, 'generate');
     if (messages && (!Array.isArray(messages) || !messages.length)) throw new HearthError('bad-request', 'messages must be a non-empty array');
-    const { reused } = messages ? this.engine.chat(messages, params) : this.engine.begin(String(prompt ?? ''), params);
+    const { reused, reasoning = false } = messages ? this.engine.chat(messages, params) : this.engine.begin(String(prompt ?? ''), params);
+    this.reply(id, 'start', { reasoning });
     let text = '', finishReason = 'length', n = 0;
     for (;;) {
       if (entry.interrupted) { finishReason = 'abort'; break; }

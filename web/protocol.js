@@ -2,7 +2,7 @@
 //
 // Every request carries a numeric `id`; every reply names the `id` it answers. A request ends with
 // exactly one terminal reply: `ready` (load), `done` (generate), `error` (any request), or a reply
-// of the request's own type (the other requests). `progress` and `token` are non-terminal.
+// of the request's own type (the other requests). `progress`, `start`, `token` and `backend` are non-terminal.
 //
 // page -> host
 //   load            {source: {url, sha256?, size?} | {file: Blob} | {path}, options: {nCtx, seed, threads, build, wasmBase, store,
@@ -20,6 +20,8 @@
 // host -> page
 //   progress        {phase: 'download'|'verify'|'copy'|'init', loaded, total, bytesPerSecond, secondsLeft, fromCache}
 //   ready           {model: {key, arch, nVocab, nCtxTrain, size, fromCache, build, threads, backend: {device, adapter, reason}}}
+//   start           {reasoning}               (generate, before the first token) the reply starts inside a <think>
+//                                                block the chat template opened
 //   token           {text, token}
 //   backend         {backend: {device: 'webgpu'|'wasm', adapter, reason}}   (during generate) the engine left the GPU
 //   done            {text, finishReason: 'stop'|'length'|'abort', usage}
@@ -30,7 +32,7 @@ export const REQUESTS = new Set([
   'load', 'generate', 'interrupt', 'cache-list', 'cache-delete', 'stats',
   'session-save', 'session-restore', 'session-reset',
 ]);
-export const EVENTS = new Set(['progress', 'token', 'backend']);
+export const EVENTS = new Set(['progress', 'start', 'token', 'backend']);
 
 export function isTerminal(msg, requestType) {
   if (msg.type === 'error' || msg.type === 'ready' || msg.type === 'done') return true;

@@ -8,7 +8,7 @@ const CACHE = 'hearth-shell-v1';
 const SHELL = [
   'app/', 'app/index.html', 'app/app.css', 'app/app.js', 'app/chat-view.js', 'app/markdown.js', 'app/settings.js', 'app/loader-view.js',
   'app/models-view.js', 'app/manifest.webmanifest',
-  'hearth.js', 'backend.js', 'client.js', 'errors.js', 'protocol.js', 'worker.js', 'host.js', 'engine.js', 'engine-gpu.js', 'gpu/host.js', 'gpu/driver.js',
+  'hearth.js', 'reasoning.js', 'backend.js', 'client.js', 'errors.js', 'protocol.js', 'worker.js', 'host.js', 'engine.js', 'engine-gpu.js', 'gpu/host.js', 'gpu/driver.js',
   'storage.js', 'download.js', 'sha256.js',
   '../build/wasm/hearth-st.mjs', '../build/wasm/hearth-st.wasm', '../build/wasm/hearth-mt.mjs', '../build/wasm/hearth-mt.wasm',
   '../build/wasm/hearth-mt.worker.js', '../build/vendor/marked.esm.js', '../build/vendor/purify.es.mjs',

@@ -112,6 +112,8 @@ HW_API int hw_n_ctx_train(hw_engine *e) { return e->model ? hearth_model_n_ctx_t
 HW_API const char *hw_arch(hw_engine *e) { return e->model ? hearth_model_arch(e->model) : ""; }
 HW_API int hw_n_past(hw_engine *e) { return e->session ? hearth_session_n_past(e->session) : 0; }
 HW_API int hw_n_reused(hw_engine *e) { return e->n_reused; }
+/* 1 while the conversation is inside a reasoning block: right after hw_chat_begin, whether the reply starts with reasoning. */
+HW_API int hw_chat_reasoning(hw_engine *e) { return e->session && hearth_session_chat_reasoning(e->session); }
 
 HW_API const char *hw_text(hw_engine *e) { return e->text; }
 HW_API size_t hw_text_len(hw_engine *e) { return e->text_len; }

@@ -225,6 +225,8 @@ HWG_API int hwg_n_past(hwg_engine *g) { return g->gs ? hg_session_n_past(g->gs) 
 HWG_API int hwg_on_gpu(hwg_engine *g) { return g->gs && hg_session_on_gpu(g->gs); }
 HWG_API int hwg_n_prompt(hwg_engine *g) { return g->n_prompt; }
 HWG_API int hwg_n_reused(hwg_engine *g) { return g->n_reused; }
+/* As hw_chat_reasoning: 1 while the conversation the engine holds is inside a reasoning block. */
+HWG_API int hwg_chat_reasoning(hwg_engine *g) { return g->chat_valid && hearth_chat_in_reasoning(g->chat, g->chat_len); }
 HWG_API int hwg_n_generated(hwg_engine *g) { return g->n_generated; }
 /* True while the CPU fallback would need the full weights first (hwg_cpu_weights). */
 HWG_API int hwg_needs_cpu_weights(hwg_engine *g) { return g->model && !g->cpu_model; }

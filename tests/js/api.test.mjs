@@ -53,6 +53,15 @@ await t.run(async () => {
   t.check('stream: usage has prefill and decode tokens/s', last.usage.extra.prefill_tokens_per_s > 0 && last.usage.extra.decode_tokens_per_s > 0);
   const whole = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], enable_thinking: false });
   t.check('non-stream: one chat.completion with the same text', whole.object === 'chat.completion' && whole.choices[0].message.content === chunks.map((c) => c.choices[0].delta.content || '').join(''));
+  t.check('reasoning off: no reasoning_content', !chunks.some((c) => 'reasoning_content' in c.choices[0].delta) && !('reasoning_content' in whole.choices[0].message));
+  // reasoning on: the test double's template opens <think>, its reply closes it; the API gives the two parts apart
+  const rChunks = await collect(await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], stream: true, enable_thinking: true }));
+  const rText = rChunks.map((c) => c.choices[0].delta.reasoning_content || '').join(''), aText = rChunks.map((c) => c.choices[0].delta.content || '').join('');
+  t.check('stream: reasoning_content carries the reasoning without tags', rText === 'The user greets me. I should answer briefly.', JSON.stringify(rText));
+  t.check('stream: content is the answer alone', aText.startsWith('Hello! This is the **fake engine**') && !aText.includes('think>'), JSON.stringify(aText));
+  t.check('stream: the first chunk has the role, reasoning comes before the answer', rChunks[0].choices[0].delta.role === 'assistant' && 'reasoning_content' in rChunks[0].choices[0].delta);
+  const rWhole = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], enable_thinking: true });
+  t.check('non-stream: message.reasoning_content and content as streamed', rWhole.choices[0].message.reasoning_content === rText && rWhole.choices[0].message.content === aText, JSON.stringify(rWhole.choices[0].message));
   const short = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, enable_thinking: false });
   t.check('max_tokens ends with finish_reason length', short.choices[0].finish_reason === 'length' && short.usage.completion_tokens === 3, JSON.stringify(short.usage));
   const cont = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: short.choices[0].message.content }, { role: 'user', content: 'more' }], max_tokens: 3, enable_thinking: false });

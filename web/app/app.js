@@ -176,7 +176,9 @@ async function send(text) {
   const item = view.addAssistant();
   item.update('', true);
   setGenerating(true);
-  let out = '', finish = null, usage = null;
+  let reasoning = null, answer = '', finish = null, usage = null;
+  // the text markdown.js's splitThink reads back: the reasoning inside <think>, closed once the answer starts
+  const shown = () => (reasoning == null ? answer : `<think>\n${reasoning}${answer ? `\n</think>\n${answer}` : ''}`);
   try {
     const s = app.settings;
     const stream = engine.chat.completions.create({
@@ -184,7 +186,9 @@ async function send(text) {
     });
     for await (const chunk of stream) {
       const c = chunk.choices[0];
-      if (c.delta.content) { out += c.delta.content; item.update(out); }
+      if (c.delta.reasoning_content != null) reasoning = (reasoning ?? '') + c.delta.reasoning_content;
+      if (c.delta.content) answer += c.delta.content;
+      if (c.delta.reasoning_content != null || c.delta.content) item.update(shown());
       if (c.finish_reason) { finish = c.finish_reason; usage = chunk.usage; }
     }
   } catch (e) {
@@ -198,6 +202,7 @@ async function send(text) {
     const rate = (r) => r.toFixed(r < 10 ? 1 : 0); // a slow prefill (software GPU) is not shown as 0
     $('speed').textContent = `decode ${x.decode_tokens_per_s.toFixed(1)} tok/s · prefill ${rate(x.prefill_tokens_per_s)} tok/s`;
   }
+  const out = shown();
   item.finish(out, stats);
   item.li.dataset.finish = finish || 'error';
   if (usage) item.li.dataset.reused = usage.extra.reused_tokens;

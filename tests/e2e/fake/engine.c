@@ -251,6 +251,25 @@ hearth_status hearth_session_chat_begin(hearth_session *s, const hearth_message 
     return st;
 }
 
+bool hearth_chat_in_reasoning(const char *text, size_t len) {
+    long open = -1, close = -1;
+    for (size_t i = 0; text && i < len; i++) {
+        if (len - i >= 7 && memcmp(text + i, "<think>", 7) == 0) open = (long)i;
+        if (len - i >= 8 && memcmp(text + i, "</think>", 8) == 0) close = (long)i;
+    }
+    return open > close;
+}
+
+/* the fake's tokens are the bytes of the text */
+bool hearth_session_chat_reasoning(const hearth_session *s) {
+    char *text = malloc((size_t)s->n_past + 1);
+    if (!text) return false;
+    for (int i = 0; i < s->n_past; i++) text[i] = (char)s->tokens[i];
+    const bool in = hearth_chat_in_reasoning(text, (size_t)s->n_past);
+    free(text);
+    return in;
+}
+
 void hearth_session_stats(const hearth_session *s, hearth_stats *out) { *out = s->stats; }
 
 hearth_status hearth_session_tokens(const hearth_session *s, int32_t *ids, size_t max, size_t *n) {
