@@ -21,7 +21,8 @@ static const command commands[] = {
     {"run", cmd_run, "run -m MODEL (-p PROMPT [--raw] | --prompt-tokens 1,2,3 [--print-ids]) [--system S] [-n N]\n"
                      "             [-t THREADS] [-c CTX] [--temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S] [--think|--no-think]"},
     {"chat", cmd_chat, "chat -m MODEL [--system S] [sampling options] [--think|--no-think] [--verbose]"},
-    {"serve", hearth_cmd_serve, "serve [--port P] [--root DIR]                 the chat app and model files over HTTP"},
+    {"serve", hearth_cmd_serve, "serve [--port P] [--root DIR] [-m MODEL]      the chat app and model files over HTTP;\n"
+                                "                                                      with -m, the OpenAI-style /v1/chat/completions"},
     {"tokenize", cmd_tokenize, "tokenize (-m MODEL | --tokenizer tokenizer.json) (TEXT | --text-file F | --decode 1,2,3)"},
     {"bench", cmd_bench, "bench -m MODEL [-p 512] [-n 128] [-r 5] [--threads N] [--json]   prefill/decode speed"},
 };

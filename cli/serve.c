@@ -1,4 +1,4 @@
-/* serve.c - `hearth serve`: serves the repo layout (web app, wasm, models) on libmicrohttpd with Range and isolation headers. */
+/* serve.c - `hearth serve`: serves the repo layout (web app, wasm, models) on libmicrohttpd with Range and isolation headers; with -m, the chat API too (serve_api.c). */
 #include "serve.h"
 
 #include <errno.h>
@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #include <microhttpd.h>
 
+#include "serve_api.h"
+
 /* Strict policy for the app: no inline script, no eval (WebAssembly compilation is allowed),
  * workers and scripts from this origin only. Model URLs on other https origins may be fetched. */
 static const char CSP[] =
@@ -31,7 +34,11 @@ typedef struct {
     char root[PATH_MAX]; /* realpath of --root, no trailing slash */
     size_t root_len;
     int quiet;
+    serve_api *api; /* -m MODEL: the chat API under /v1/; NULL without a model */
 } serve_ctx;
+
+/* *req_cls of a file request after its first call (an API request holds its body there instead) */
+static char FILE_REQUEST;
 
 typedef struct {
     const char *ext;
@@ -240,12 +247,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   void **req_cls) {
     const serve_ctx *ctx = cls;
     (void)version;
-    (void)upload_data;
+    if (serve_api_owns(url)) {
+        if (*req_cls == NULL && !ctx->quiet) fprintf(stderr, "%s %s\n", method, url);
+        return serve_api_request(ctx->api, c, url, method, upload_data, upload_size, req_cls);
+    }
     /* Anything but GET and HEAD is refused at once, before a body is read. */
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (*req_cls == NULL) { /* first call: headers only; answer on the second */
-        *req_cls = (void *)1;
+        *req_cls = &FILE_REQUEST;
         return MHD_YES;
     }
     if (*upload_size) return send_text(c, MHD_HTTP_BAD_REQUEST, "no request bodies\n");
@@ -271,25 +281,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return serve_file(c, fd, resolved, strcmp(url, "/web/sw.js") == 0);
 }
 
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*req_cls && *req_cls != &FILE_REQUEST) serve_api_completed(*req_cls);
+    *req_cls = NULL;
+}
+
 static void usage(void) {
-    fprintf(stderr, "usage: hearth serve [--port P] [--root DIR] [--host ADDR] [--quiet]\n"
-                    "  serves DIR (default .) at http://ADDR:P/ (default 127.0.0.1:8080; port 0 picks one)\n");
+    fprintf(stderr, "usage: hearth serve [--port P] [--root DIR] [--host ADDR] [-m MODEL [-c CTX] [-t THREADS]] [--quiet]\n"
+                    "  serves DIR (default .) at http://ADDR:P/ (default 127.0.0.1:8080; port 0 picks one);\n"
+                    "  with -m, also an OpenAI-style API on that model: POST /v1/chat/completions, GET /v1/models\n");
+}
+
+/* Parses a non-negative int option value; false (after saying so) when it is not one. */
+static bool int_arg(const char *name, const char *v, long max, long *out) {
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || end == v || x < 0 || x > max) {
+        fprintf(stderr, "hearth serve: bad %s '%s'\n", name, v);
+        return false;
+    }
+    *out = x;
+    return true;
 }
 
 int hearth_cmd_serve(int argc, char **argv) {
     serve_ctx ctx = {0};
-    const char *root = ".", *host = "127.0.0.1";
-    long port = 8080;
+    const char *root = ".", *host = "127.0.0.1", *model = NULL;
+    long port = 8080, n_ctx = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--port") == 0 && v) {
-            char *end;
-            port = strtol(v, &end, 10);
-            if (*end || port < 0 || port > 65535) {
-                fprintf(stderr, "hearth serve: bad port '%s'\n", v);
-                return 2;
-            }
+            if (!int_arg("port", v, 65535, &port)) return 2;
+            i++;
+        } else if ((strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) && v) {
+            model = v;
+            i++;
+        } else if ((strcmp(a, "-c") == 0 || strcmp(a, "--ctx") == 0) && v) {
+            if (!int_arg("context", v, 1 << 24, &n_ctx)) return 2;
+            i++;
+        } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) && v) {
+            if (!int_arg("thread count", v, 1024, &threads)) return 2;
             i++;
         } else if (strcmp(a, "--root") == 0 && v) {
             root = v;
@@ -319,6 +354,8 @@ int hearth_cmd_serve(int argc, char **argv) {
         return 2;
     }
 
+    if (model && !(ctx.api = serve_api_new(model, (int)n_ctx, (int)threads))) return 1;
+
     /* Block the stop signals before MHD starts its threads, so only sigwait() below sees them. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -330,19 +367,23 @@ int hearth_cmd_serve(int argc, char **argv) {
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
         NULL, on_request, &ctx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "hearth serve: cannot listen on %s:%ld\n", host, port);
+        serve_api_free(ctx.api);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned bound = info ? info->port : (unsigned)port;
     printf("hearth serve: http://%s:%u/web/app/ (root %s)\n", host, bound, ctx.root);
+    if (ctx.api) printf("hearth serve: http://%s:%u/v1/chat/completions (model %s)\n", host, bound, model);
     fflush(stdout);
 
     int sig = 0;
     sigwait(&stop, &sig);
     MHD_stop_daemon(d);
+    serve_api_free(ctx.api);
     fprintf(stderr, "hearth serve: stopped\n");
     return 0;
 }

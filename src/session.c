@@ -114,6 +114,8 @@ hearth_status hearth_session_eval(hearth_session *s, const int32_t *tokens, int 
 
 int hearth_session_n_past(const hearth_session *s) { return s->n_past; }
 
+int hearth_session_n_ctx(const hearth_session *s) { return s ? s->n_ctx : 0; }
+
 void hearth_session_reset(hearth_session *s) {
     const hm_hparams *hp = &s->model->hp;
     for (int l = 0; l < hp->n_layer; l++) {

@@ -2,7 +2,7 @@
 import { ReasoningSplitter, splitReasoning } from '../../web/reasoning.js';
 import { suite } from '../e2e/lib/suite.mjs';
 
-const t = suite('reasoning');
+const t = suite('js-reasoning');
 await t.run(async () => {
   // [reply, the template opened the block, reasoning, answer, had a block]
   const cases = [
