@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "model.h"
+#include "reasoning.h"
 
 typedef struct {
     const char *model, *prompt, *system, *prompt_tokens;
@@ -173,6 +175,27 @@ static bool read_line(char **buf, size_t *cap) {
     return true;
 }
 
+/* A reply on a terminal: the reasoning dim, then a blank line, then the answer (reasoning.h splits them). */
+typedef struct {
+    rs_splitter split;
+    bool reasoned, answered; /* some reasoning / some answer printed */
+} reply_view;
+
+static void show_piece(reply_view *v, const char *piece, size_t len, bool last) {
+    char r[512 + sizeof v->split.hold], a[512 + sizeof v->split.hold];
+    size_t nr = 0, na = 0;
+    rs_push(&v->split, piece, len, r, &nr, a, &na);
+    for (int pass = 0; pass < (last ? 2 : 1); pass++) {
+        if (nr) printf("\033[2m%.*s\033[0m", (int)nr, r);
+        if (na) printf("%s%.*s", v->reasoned && !v->answered ? "\n\n" : "", (int)na, a);
+        v->reasoned |= nr > 0;
+        v->answered |= na > 0;
+        nr = na = 0;
+        if (last && pass == 0) rs_end(&v->split, r, &nr, a, &na);
+    }
+    fflush(stdout);
+}
+
 /* The conversation so far: owned copies of each message. */
 typedef struct {
     hearth_message *msgs;
@@ -223,14 +246,23 @@ int cmd_chat(int argc, char **argv) {
         hearth_status st = hearth_session_chat_begin(s, h.msgs, h.n, &co, &o.gen);
         size_t reply_len = 0, reply_cap = 0;
         bool done = false;
+        /* on a terminal the reasoning is shown dim and the answer plain; piped, the text as generated */
+        reply_view view = {0};
+        rs_init(&view.split, st == HEARTH_OK && hearth_session_chat_reasoning(s));
+        const bool tty = isatty(STDOUT_FILENO);
         while (st == HEARTH_OK && !done) {
             char piece[512];
             size_t len;
             int32_t tok;
             st = hearth_session_generate_next(s, piece, sizeof piece, &len, &tok, &done);
-            if (st || !len) continue;
-            fwrite(piece, 1, len, stdout);
-            fflush(stdout);
+            if (st) continue;
+            if (tty) {
+                show_piece(&view, piece, len, done);
+            } else if (len) {
+                fwrite(piece, 1, len, stdout);
+                fflush(stdout);
+            }
+            if (!len) continue;
             if (reply_len + len + 1 > reply_cap) {
                 reply_cap = (reply_len + len + 1) * 2;
                 char *nb = realloc(reply, reply_cap);
