@@ -83,6 +83,21 @@ await t.run(async () => {
   await page.click('li.assistant details.think summary');
   await screenshot(page, 'chat-reasoning');
 
+  // a reply cut inside its reasoning (max tokens 3) keeps the reasoning open and says it has no answer
+  await page.click('#open-settings');
+  const maxTokens = await page.inputValue('#settings-form input[name=max_tokens]');
+  await page.fill('#settings-form input[name=max_tokens]', '3');
+  await page.click('#settings-save');
+  await ask(page, 'Hello there');
+  const cut = await page.evaluate(() => {
+    const li = [...document.querySelectorAll('li.assistant')].at(-1);
+    return { open: li.querySelector('details.think').open, summary: li.querySelector('details.think summary').textContent, answer: li.querySelector('.answer').textContent };
+  });
+  t.check('a reply cut while reasoning: the reasoning stays open and says so', cut.open && /stopped before an answer/.test(cut.summary) && cut.answer === '', JSON.stringify(cut));
+  await page.click('#open-settings');
+  await page.fill('#settings-form input[name=max_tokens]', maxTokens);
+  await page.click('#settings-save');
+
   // ---- reload: the conversation and its decode state come back ----
   // (reasoning off: this template drops the "<think>" it adds, so only then is turn 1's state reusable)
   await page.click('#new-chat');

@@ -42,9 +42,12 @@ class AssistantItem {
     const { reasoning, answer, thinking } = splitThink(this.text);
     this.think.hidden = !reasoning && !thinking;
     if (!this.think.hidden) {
-      this.summary.textContent = thinking && this.streaming ? 'Thinking…' : 'Reasoning';
+      // a reply that ended inside its reasoning (a length limit, or the model stopped) has no answer:
+      // its reasoning stays open and says so, rather than leaving an empty-looking reply
+      const unanswered = thinking && !this.streaming && !answer.trim();
+      this.summary.textContent = thinking && this.streaming ? 'Thinking…' : unanswered ? 'Reasoning (stopped before an answer)' : 'Reasoning';
       this.thinkBody.replaceChildren(renderMarkdown(reasoning));
-      const open = thinking && this.streaming; // open while thinking, folded once the answer starts
+      const open = (thinking && this.streaming) || unanswered; // open while thinking, folded once the answer starts
       if (!this.userToggled && this.think.open !== open) { this.autoToggling = true; this.think.open = open; }
     }
     this.answer.replaceChildren(renderMarkdown(answer));
