@@ -102,17 +102,41 @@ void hg_op_rmsnorm_act(hg_ctx *g, hg_view x, hg_ref w, int n, int T, float eps, 
 
 #define HG_MATVEC_MAX_T 8 /* matvec.wgsl keeps one accumulator per token */
 
-/* Rows per workgroup of the planar Q4_0 matvec for T tokens (R * T <= 8): 1 (fastest on the H100,
- * docs/BENCHMARKS.md), or HEARTH_GPU_Q4_ROWS (1, 2, 4 or 8) to time variants. */
-static uint32_t q4_rows(uint32_t T) {
-    static uint32_t want;
-    if (!want) {
-        const char *e = getenv("HEARTH_GPU_Q4_ROWS");
-        want = e && (!strcmp(e, "1") || !strcmp(e, "2") || !strcmp(e, "4") || !strcmp(e, "8")) ? (uint32_t)atoi(e) : 1;
+/* The planar Q4_0 matvec for T <= 8 tokens. tools/gpu/matvec_bench.mjs on the H100 (docs/BENCHMARKS.md):
+ * rows of up to 160 blocks (n_in <= 5120) are fastest with matvec_q4.wgsl, a subgroup of 32 lanes
+ * per row, 8 rows per workgroup, one block per lane per pass, x read from global memory (LPR=32,
+ * RW=8, BPL=1, STAGE=0); longer rows with matvec_planar.wgsl, 64 lanes and R = 1 row per workgroup.
+ * HEARTH_GPU_Q4 forces one choice for every shape, to time variants: "planar" or "planar:R" (R = 1,
+ * 2, 4, 8), or "LPR,RW,BPL[,STAGE[,MAX_WG]]" (LPR = 16, 32 or 64; LPR * RW <= 256; BPL = 1..4;
+ * STAGE 0 or 1; MAX_WG: a grid of at most that many workgroups, 0 = no limit). */
+typedef struct {
+    bool planar, stage;
+    uint32_t r, lpr, rw, bpl, max_wg; /* max_wg: workgroups at most (0: one per RW rows) */
+} q4_choice;
+
+static q4_choice q4_pick(uint32_t T, uint32_t n_in) {
+    static q4_choice want;
+    static int read; /* 0: not yet, 1: no HEARTH_GPU_Q4, 2: want */
+    if (!read) {
+        read = 1;
+        want = (q4_choice){false, false, 1, 32, 8, 1, 0};
+        const char *e = getenv("HEARTH_GPU_Q4");
+        unsigned a = 0, b = 0, c = 0, st = 1, mw = 0;
+        if (e && strncmp(e, "planar", 6) == 0) {
+            want.planar = true;
+            if (e[6] == ':' && sscanf(e + 7, "%u", &a) == 1 && (a == 1 || a == 2 || a == 4 || a == 8)) want.r = a;
+            read = 2;
+        } else if (e && sscanf(e, "%u,%u,%u,%u,%u", &a, &b, &c, &st, &mw) >= 3 && (a == 16 || a == 32 || a == 64) && b >= 1 &&
+                   a * b <= 256 && c >= 1 && c <= 4 && st <= 1) {
+            want.lpr = a, want.rw = b, want.bpl = c, want.stage = st, want.max_wg = mw;
+            read = 2;
+        }
     }
-    uint32_t r = want;
-    while (r > 1 && r * T > 8) r /= 2;
-    return r;
+    q4_choice q = want;
+    if (read == 1 && n_in / 32 > 160) q.planar = true;
+    while (q.r > 1 && q.r * T > 8) q.r /= 2;
+    while (q.bpl > 1 && 36 * q.lpr * q.bpl * T > 16384) q.bpl /= 2; /* xs of a pass within 16 KB of workgroup memory */
+    return q;
 }
 
 void hg_op_quant(hg_ctx *g, hg_act *x) {
@@ -143,23 +167,35 @@ void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilog
     const char *name = hg_type_wk(w->type) ? (vec ? "matvec_k" : "matmul_k") : (vec ? "matvec" : "matmul");
     /* matvec_planar.wgsl: planar Q4_0/Q8_0 with 16-byte loads (f32 x of Q8_0 read by vec4) */
     const bool fast = vec && w->planar && (quant || (in.off % 4 == 0 && in.stride % 4 == 0));
-    uint32_t k, rows_wg = 1; /* rows per workgroup */
+    uint32_t k, rows_wg = 1, max_wg = 0; /* rows per workgroup; workgroups at most (0: no limit) */
+    bool xv = false;         /* matvec_planar.wgsl: x bound again as vec4 f32 */
     if (fast) {
         char c[80];
-        /* matvec_planar.wgsl: R * NT <= 8 sums in registers. Q8_0 (f32 x, 4 vec4 per lane) gains
-         * from sharing x over rows; Q4_0 uses q4_rows() */
-        rows_wg = w->type == HT_Q8_0 ? 8 / (uint32_t)T : q4_rows((uint32_t)T);
-        int n = snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1,NT=%d,R=%u", w->type, T, rows_wg);
+        const q4_choice q4 = q4_pick((uint32_t)T, (uint32_t)w->n_in);
+        int n;
+        if (quant && !q4.planar) { /* matvec_q4.wgsl */
+            rows_wg = q4.rw;
+            max_wg = q4.max_wg;
+            n = snprintf(c, sizeof c, "WTYPE=2,WPLANAR=1,NT=%d,LPR=%u,RW=%u,BPL=%u,STAGE=%d", T, q4.lpr, q4.rw, q4.bpl, q4.stage);
+        } else {
+            /* matvec_planar.wgsl: R * NT <= 8 sums in registers. Q8_0 (f32 x, 4 vec4 per lane) gains
+             * from sharing x over rows */
+            rows_wg = w->type == HT_Q8_0 ? 8 / (uint32_t)T : q4.r;
+            n = snprintf(c, sizeof c, "WTYPE=%u,WPLANAR=1,NT=%d,R=%u", w->type, T, rows_wg);
+            xv = true;
+        }
         if (g->dev.subgroups && g->dev.subgroup_min) snprintf(c + n, sizeof c - (size_t)n, ",SG=%u", g->dev.subgroup_min);
-        k = hg_kernel(g, "matvec_planar", c);
+        k = hg_kernel(g, xv ? "matvec_planar" : "matvec_q4", c);
     } else {
         k = weight_kernel(g, name, w);
     }
     for (int i = 0; i < w->n_parts; i++) {
         const int64_t rows = w->part[i].rows;
         uint32_t wx, wy;
-        if (vec) split_wg(g, cdiv((uint64_t)rows, rows_wg), &wx, &wy); /* matvec.wgsl: one row per workgroup */
-        else {
+        if (vec) { /* matvec*.wgsl: rows_wg rows per workgroup (matvec_q4.wgsl: more when the grid is capped) */
+            uint32_t n = cdiv((uint64_t)rows, rows_wg);
+            split_wg(g, max_wg && n > max_wg ? max_wg : n, &wx, &wy);
+        } else {
             wx = cdiv((uint64_t)rows, 32); /* matmul.wgsl: 32 rows x 32 tokens */
             wy = cdiv((uint64_t)T, 32);
         }
@@ -179,7 +215,7 @@ void hg_op_matmul(hg_ctx *g, const hg_weight *w, hg_act *x, hg_view y, hg_epilog
         hg_bind(&d, w->part[i].ref);
         if (fast) hg_bind(&d, w->part[i].ref); /* again, as vec4 quants */
         hg_bind(&d, in.ref);
-        if (fast) hg_bind(&d, in.ref); /* again, as vec4 f32 */
+        if (xv) hg_bind(&d, in.ref); /* again, as vec4 f32 */
         hg_bind(&d, y.ref);
         hg_dispatch(g, &d, wx, wy, 1);
     }

@@ -343,7 +343,7 @@ static int wgsl_index(const char *name) {
 static int kernel_libs(const hg_ctx *g, const char *name, const char *libs[5]) {
     const char *lanes = g->dev.subgroups && g->dev.subgroup_min ? "lanes_sg" : "lanes_wg";
     const char *dot = g->dev.dot4 ? "dot_dp4" : "dot_emul";
-    if (strcmp(name, "matvec") == 0 || strcmp(name, "matvec_planar") == 0) {
+    if (strcmp(name, "matvec") == 0 || strcmp(name, "matvec_planar") == 0 || strcmp(name, "matvec_q4") == 0) {
         libs[0] = lanes, libs[1] = dot, libs[2] = "wq", libs[3] = "epilogue";
         return 4;
     }
