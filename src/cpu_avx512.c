@@ -1,12 +1,15 @@
-/* cpu_avx512.c - AVX-512 VNNI quantised tiles, Q4_0 and Q8_0 (x86-64; built with -mavx512f/bw/vl/vnni, used only after a CPU check).
+/* cpu_avx512.c - AVX-512 VNNI quantised tiles, Q4_0 (file order or repacked x16) and Q8_0 (x86-64; built with -mavx512f/bw/vl/vnni, used only after a CPU check).
  *
- * Q4_0 (Q8_0 activations): the layout idea of cpu_avx2.c, twice as wide: 16 weight rows are
- * transposed in registers so that each 32-bit lane holds one row, and vpdpbusd (u8 x s8, 4
- * products per lane, accumulated in 32 bits, no saturation) forms a block's dot product without
- * horizontal sums. The unsigned operand is the weight: Q4_0 nibbles as they are (0..15, corrected
- * by -8 * sum of the activation codes). With several tokens
- * (prefill) a chunk of blocks is transposed once into an L1-sized buffer and reused by every
- * token; with one token (decode) each block is transposed and used at once.
+ * Q4_0 (Q8_0 activations): the layout idea of cpu_avx2.c, twice as wide: each 32-bit lane holds
+ * one of 16 weight rows, and vpdpbusd (u8 x s8, 4 products per lane, accumulated in 32 bits, no
+ * saturation) forms a block's dot product without horizontal sums. The unsigned operand is the
+ * weight: Q4_0 nibbles as they are (0..15, corrected by -8 * sum of the activation codes). Matrices
+ * repacked at load into the x16 layout (cpu_kernels.h; gemm_q4_0_x16) hold each block of 16 rows
+ * in that lane order already: a block is 5 plain loads. Rows in file order (gemm_q4_0, and the
+ * last nr % 16 rows of a repacked matrix) are gathered and transposed in registers per block. With
+ * several tokens (prefill) a chunk of blocks is unpacked once into an L1-sized buffer and reused
+ * by every token; with one or two tokens (decode) each block is loaded and used at once. Both
+ * layouts go through the same arithmetic, so their outputs are equal bit for bit.
  *
  * Q8_0 (int16 activations, cpu_kernels.h): the same 16 rows per vector, weights widened to
  * int16 pairs for vpdpwssd (s16 x s16, 2 products per lane) in prefill, 16 row vectors reduced
@@ -64,8 +67,18 @@ static ALWAYS_INLINE void transpose16x16(const uint8_t *const p[16], __m512i out
     out[3] = _mm512_unpackhi_epi64(t2, t3);
 }
 
-/* Block at byte offset `off` of 16 rows: row k at w0 + k*rb, or at rows[k] when rows is not NULL
- * (a short last group); vidx[k] = row k's offset from row 0. */
+/* The 8 vpdpbusd operands from the 4 runs of nibble bytes (run j lane i = row i's qs[4j..4j+3]). */
+static ALWAYS_INLINE void split_nibbles(const __m512i D[4], blk16 *o) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    #pragma GCC unroll 16
+    for (int j = 0; j < 4; j++) {
+        o->w[j] = _mm512_and_si512(D[j], m4);                          /* values 4j..4j+3 */
+        o->w[4 + j] = _mm512_and_si512(_mm512_srli_epi16(D[j], 4), m4); /* values 16+4j.. */
+    }
+}
+
+/* Block at byte offset `off` of 16 rows in row layout: row k at w0 + k*rb, or at rows[k] when
+ * rows is not NULL (a short last group); vidx[k] = row k's offset from row 0. */
 static ALWAYS_INLINE void load_block(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx, size_t off,
                                      blk16 *o) {
     const uint8_t *p[16];
@@ -73,15 +86,28 @@ static ALWAYS_INLINE void load_block(const uint8_t *w0, size_t rb, const uint8_t
     for (int k = 0; k < 16; k++) p[k] = (rows ? rows[k] : w0 + (size_t)k * rb) + off + 2;
     __m512i D[4];
     transpose16x16(p, D);
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    #pragma GCC unroll 16
-    for (int j = 0; j < 4; j++) {
-        o->w[j] = _mm512_and_si512(D[j], m4);                          /* values 4j..4j+3 */
-        o->w[4 + j] = _mm512_and_si512(_mm512_srli_epi16(D[j], 4), m4); /* values 16+4j.. */
-    }
+    split_nibbles(D, o);
     /* the f16 scale: the low half of the 4 bytes at each row's block start */
     const __m512i g = _mm512_i32gather_epi32(vidx, (const void *)(w0 + off), 1);
     o->dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+/* Block of 16 rows in the x16 layout (cpu_kernels.h) at blk: loaded as it stands. */
+static ALWAYS_INLINE void load_block_x16(const uint8_t *blk, blk16 *o) {
+    __m512i D[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) D[j] = _mm512_loadu_si512((const void *)(blk + 32 + 64 * j));
+    split_nibbles(D, o);
+    o->dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
+}
+
+/* Block b of a group: from the x16 layout at pk when pk is not NULL, else gathered from rows. */
+static ALWAYS_INLINE void group_block(const uint8_t *pk, const uint8_t *w0, size_t rb, const uint8_t *const *rows,
+                                      __m512i vidx, int b, blk16 *o) {
+    if (pk)
+        load_block_x16(pk + (size_t)b * HK_X16_BLOCK, o);
+    else
+        load_block(w0, rb, rows, vidx, (size_t)b * 18, o);
 }
 
 /* acc[j] += dot(block, token j's block at act index tb + j*nb) for j < MT. */
@@ -131,22 +157,22 @@ static ALWAYS_INLINE __m512i row_group(const uint8_t *w0, size_t rb, int m, cons
     return _mm512_loadu_si512(idx);
 }
 
-/* Decode: each block of the 16 rows is transposed and used at once; the rows' coming lines are
- * prefetched (16 interleaved short streams are more than the hardware prefetchers follow). */
-static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8_t *const *rows, __m512i vidx,
-                                       const hk_q8act *x, int nt, __m512 acc[TGROUP]) {
-    const size_t bb = 18;
+/* Decode: each block of the 16 rows is loaded and used at once. In row layout the rows' coming
+ * lines are prefetched (16 interleaved short streams are more than the hardware prefetchers
+ * follow); the x16 layout (pk) is one sequential stream. */
+static ALWAYS_INLINE void decode_group(const uint8_t *pk, const uint8_t *w0, size_t rb, const uint8_t *const *rows,
+                                       __m512i vidx, const hk_q8act *x, int nt, __m512 acc[TGROUP]) {
     const float corr = 8.0f;
     const int nb = x->nb;
     for (int b = 0; b < nb; b++) {
-        const size_t off = (size_t)b * bb;
-        if ((b & 1) == 0) { /* about one prefetch per row per 64-byte line */
+        if (!pk && (b & 1) == 0) { /* about one prefetch per row per 64-byte line */
+            const size_t off = (size_t)b * 18;
             #pragma GCC unroll 16
             for (int k = 0; k < 16; k++)
                 _mm_prefetch((const char *)((rows ? rows[k] : w0 + (size_t)k * rb) + off + PREFETCH), _MM_HINT_T0);
         }
         blk16 blk;
-        load_block(w0, rb, rows, vidx, off, &blk);
+        group_block(pk, w0, rb, rows, vidx, b, &blk);
         if (nt == 2)
             tile(&blk, x, (size_t)b, nb, 2, corr, acc);
         else
@@ -154,53 +180,78 @@ static ALWAYS_INLINE void decode_group(const uint8_t *w0, size_t rb, const uint8
     }
 }
 
-static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
-    const size_t bb = 18;
+/* Tokens ts..ts+nts-1 over the nk blocks in buf (blocks kb.. of the group), TGROUP at a time; sums in accs[0..nts-1]. */
+static void run_chunk(const blk16 *buf, int nk, const hk_q8act *x, int ts, int nts, int kb, __m512 *accs) {
     const float corr = 8.0f;
+    for (int t0 = 0; t0 < nts; t0 += TGROUP) {
+        __m512 *a = accs + t0;
+        switch (nts - t0 < TGROUP ? nts - t0 : TGROUP) {
+        case 8: run_tokens(buf, nk, x, ts + t0, kb, 8, corr, a); break;
+        case 7: run_tokens(buf, nk, x, ts + t0, kb, 7, corr, a); break;
+        case 6: run_tokens(buf, nk, x, ts + t0, kb, 6, corr, a); break;
+        case 5: run_tokens(buf, nk, x, ts + t0, kb, 5, corr, a); break;
+        case 4: run_tokens(buf, nk, x, ts + t0, kb, 4, corr, a); break;
+        case 3: run_tokens(buf, nk, x, ts + t0, kb, 3, corr, a); break;
+        case 2: run_tokens(buf, nk, x, ts + t0, kb, 2, corr, a); break;
+        default: run_tokens(buf, nk, x, ts + t0, kb, 1, corr, a); break;
+        }
+    }
+}
+
+/* Prefill: KCHUNK blocks of the group are unpacked into buf once and every token runs over them. */
+static ALWAYS_INLINE void prefill_group(const uint8_t *pk, const uint8_t *w0, size_t rb, const uint8_t *const *rows,
+                                        __m512i vidx, const hk_q8act *x, int nt, float *y, size_t ys, int m) {
     const int nb = x->nb;
+    for (int ts = 0; ts < nt; ts += TSUPER) {
+        const int nts = nt - ts < TSUPER ? nt - ts : TSUPER;
+        __m512 accs[TSUPER];
+        for (int j = 0; j < nts; j++) accs[j] = _mm512_setzero_ps();
+        for (int kb = 0; kb < nb; kb += KCHUNK) {
+            const int nk = nb - kb < KCHUNK ? nb - kb : KCHUNK;
+            blk16 buf[KCHUNK];
+            for (int i = 0; i < nk; i++) group_block(pk, w0, rb, rows, vidx, kb + i, &buf[i]);
+            run_chunk(buf, nk, x, ts, nts, kb, accs);
+        }
+        for (int j = 0; j < nts; j++) store_rows(y + (size_t)(ts + j) * ys, accs[j], m);
+    }
+}
+
+/* One group of m (<= 16) rows at w0: from the x16 layout (pk = w0) or from rows; the branches on
+ * pk and rows are resolved at compile time in each call below. */
+static ALWAYS_INLINE void q4_0_group(const uint8_t *pk, const uint8_t *w0, size_t rb, const uint8_t *const *rows,
+                                     __m512i vidx, const hk_q8act *x, int nt, float *y, size_t ys, int m) {
+    if (nt > 2) {
+        prefill_group(pk, w0, rb, rows, vidx, x, nt, y, ys, m);
+        return;
+    }
+    __m512 acc[TGROUP] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    decode_group(pk, w0, rb, rows, vidx, x, nt, acc);
+    for (int j = 0; j < nt; j++) store_rows(y + (size_t)j * ys, acc[j], m);
+}
+
+/* Rows in row layout, or (x16) whole groups in the x16 layout and the last nr % 16 rows in row layout. */
+static ALWAYS_INLINE void gemm_q4_0_any(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y,
+                                        size_t ys, const bool x16) {
     for (int r0 = 0; r0 < nr; r0 += ROWS) {
         const int m = nr - r0 < ROWS ? nr - r0 : ROWS;
         const uint8_t *w0 = w + (size_t)r0 * rb;
         const uint8_t *rows[16], *const *rp;
         const __m512i vidx = row_group(w0, rb, m, rows, &rp);
-        if (nt <= 2) {
-            __m512 acc[TGROUP] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-            if (rp)
-                decode_group(w0, rb, rp, vidx, x, nt, acc);
-            else
-                decode_group(w0, rb, NULL, vidx, x, nt, acc);
-            for (int j = 0; j < nt; j++) store_rows(y + (size_t)j * ys + r0, acc[j], m);
-            continue;
-        }
-        /* prefill: transpose KCHUNK blocks into buf, run every token over them */
-        for (int ts = 0; ts < nt; ts += TSUPER) {
-            const int nts = nt - ts < TSUPER ? nt - ts : TSUPER;
-            __m512 accs[TSUPER];
-            for (int j = 0; j < nts; j++) accs[j] = _mm512_setzero_ps();
-            for (int kb = 0; kb < nb; kb += KCHUNK) {
-                const int nk = nb - kb < KCHUNK ? nb - kb : KCHUNK;
-                blk16 buf[KCHUNK];
-                if (rp)
-                    for (int i = 0; i < nk; i++) load_block(w0, rb, rp, vidx, (size_t)(kb + i) * bb, &buf[i]);
-                else
-                    for (int i = 0; i < nk; i++) load_block(w0, rb, NULL, vidx, (size_t)(kb + i) * bb, &buf[i]);
-                for (int t0 = 0; t0 < nts; t0 += TGROUP) {
-                    __m512 *a = accs + t0;
-                    switch (nts - t0 < TGROUP ? nts - t0 : TGROUP) {
-                    case 8: run_tokens(buf, nk, x, ts + t0, kb, 8, corr, a); break;
-                    case 7: run_tokens(buf, nk, x, ts + t0, kb, 7, corr, a); break;
-                    case 6: run_tokens(buf, nk, x, ts + t0, kb, 6, corr, a); break;
-                    case 5: run_tokens(buf, nk, x, ts + t0, kb, 5, corr, a); break;
-                    case 4: run_tokens(buf, nk, x, ts + t0, kb, 4, corr, a); break;
-                    case 3: run_tokens(buf, nk, x, ts + t0, kb, 3, corr, a); break;
-                    case 2: run_tokens(buf, nk, x, ts + t0, kb, 2, corr, a); break;
-                    default: run_tokens(buf, nk, x, ts + t0, kb, 1, corr, a); break;
-                    }
-                }
-            }
-            for (int j = 0; j < nts; j++) store_rows(y + (size_t)(ts + j) * ys + r0, accs[j], m);
-        }
+        if (rp)
+            q4_0_group(NULL, w0, rb, rp, vidx, x, nt, y + r0, ys, m);
+        else if (x16)
+            q4_0_group(w0, w0, rb, NULL, vidx, x, nt, y + r0, ys, m);
+        else
+            q4_0_group(NULL, w0, rb, NULL, vidx, x, nt, y + r0, ys, m);
     }
+}
+
+static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    gemm_q4_0_any(w, rb, nr, x, nt, y, ys, false);
+}
+
+static void gemm_q4_0_x16(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    gemm_q4_0_any(w, rb, nr, x, nt, y, ys, true);
 }
 
 /* ---- Q8_0 weights, int16 activations ----
@@ -374,6 +425,8 @@ static void gemm_q8_0(const uint8_t *w, size_t rb, int nr, const hk_q16act *x, i
 static const hk_kernels k_avx512 = {
     .name = "avx512",
     .gemm_q4_0 = gemm_q4_0,
+    .gemm_q4_0_x16 = gemm_q4_0_x16,
+    .repack_q4_0 = true,
     .gemm_q8_0 = gemm_q8_0,
 };
 

@@ -38,6 +38,8 @@ bool hk_avx512(hk_kernels *out) {
     *out = *base;
     out->name = over->name;
     if (over->gemm_q4_0) out->gemm_q4_0 = over->gemm_q4_0;
+    if (over->gemm_q4_0_x16) out->gemm_q4_0_x16 = over->gemm_q4_0_x16;
+    out->repack_q4_0 = over->repack_q4_0;
     if (over->gemm_q8_0) out->gemm_q8_0 = over->gemm_q8_0;
     return true;
 #else

@@ -45,7 +45,17 @@ static void quantize_q16(const float *x, int16_t *q, float *d, float *s, int nb)
     }
 }
 
-/* Q4_0 block: { f16 d; u8 qs[16] }, value j = (qs[j] & 15) - 8, value j+16 = (qs[j] >> 4) - 8. */
+/* Q4_0 block: { f16 d; u8 qs[16] }, value j = (qs[j] & 15) - 8, value j+16 = (qs[j] >> 4) - 8.
+ * The exact integer dot product of one block's nibbles with 32 activation codes. */
+static inline int q4_0_isum(const uint8_t qs[16], const int8_t *qb) {
+    int isum = 0;
+    for (int j = 0; j < 16; j++) {
+        isum += ((qs[j] & 15) - 8) * qb[j];
+        isum += ((qs[j] >> 4) - 8) * qb[j + 16];
+    }
+    return isum;
+}
+
 static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
     const int nb = x->nb;
     for (int r = 0; r < nr; r++) {
@@ -56,17 +66,34 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
             float acc = 0.0f;
             for (int b = 0; b < nb; b++) {
                 const uint8_t *blk = row + (size_t)b * 18;
-                const int8_t *qb = xq + (size_t)b * HK_QK;
-                int isum = 0;
-                for (int j = 0; j < 16; j++) {
-                    isum += ((blk[2 + j] & 15) - 8) * qb[j];
-                    isum += ((blk[2 + j] >> 4) - 8) * qb[j + 16];
-                }
-                acc += f16_at(blk) * xd[b] * (float)isum;
+                acc += f16_at(blk) * xd[b] * (float)q4_0_isum(blk + 2, xq + (size_t)b * HK_QK);
             }
             y[(size_t)t * ys + r] = acc;
         }
     }
+}
+
+/* The x16 layout (cpu_kernels.h): row k of a group reads its scale at 2k and its nibble bytes
+ * 4j..4j+3 at 32 + 64j + 4k of each 288-byte block; the same sums as gemm_q4_0, in the same order. */
+static void gemm_q4_0_x16(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    const int nb = x->nb, full = nr / HK_X16 * HK_X16;
+    for (int r = 0; r < full; r++) {
+        const uint8_t *grp = w + (size_t)(r / HK_X16) * HK_X16 * rb;
+        const int k = r % HK_X16;
+        for (int t = 0; t < nt; t++) {
+            const int8_t *xq = x->q + (size_t)t * nb * HK_QK;
+            const float *xd = x->d + (size_t)t * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *blk = grp + (size_t)b * HK_X16_BLOCK;
+                uint8_t qs[16];
+                for (int j = 0; j < 4; j++) memcpy(qs + 4 * j, blk + 32 + 64 * j + 4 * k, 4);
+                acc += f16_at(blk + 2 * k) * xd[b] * (float)q4_0_isum(qs, xq + (size_t)b * HK_QK);
+            }
+            y[(size_t)t * ys + r] = acc;
+        }
+    }
+    if (full < nr) gemm_q4_0(w + (size_t)full * rb, rb, nr - full, x, nt, y + full, ys); /* rows after the last group */
 }
 
 /* Q8_0 block: { f16 d; i8 qs[32] }, against int16 activations (|product sum| <= 32 * 128 * 32768 = 2^27). */
@@ -278,6 +305,7 @@ static const hk_kernels k_generic = {
     .quantize_q8 = quantize_q8,
     .quantize_q16 = quantize_q16,
     .gemm_q4_0 = gemm_q4_0,
+    .gemm_q4_0_x16 = gemm_q4_0_x16,
     .gemm_q8_0 = gemm_q8_0,
     .gemm_q4_k = gemm_q4_k,
     .gemm_q5_k = gemm_q5_k,

@@ -20,6 +20,16 @@
  * enough to f32 activations that Q8_0 weights keep the reference's top-1 (issue #2), where Q8_0
  * activations flipped near-ties. (llama.cpp uses Q8_0 / Q8_K activations for these types; hearth's
  * answers on them differ from llama.cpp's by that rounding.)
+ *
+ * Q4_0 matrices can be repacked at load (cpu_repack.c) into the x16 layout, which the AVX-512
+ * kernel loads with plain vector loads instead of gathering and transposing 16 rows per block at
+ * every token (llama.cpp repacks Q4_0 at load for the same reason). A group of 16 rows of nb
+ * blocks keeps its bytes (16 * nb * 18) and is rewritten block by block, 288 bytes each:
+ *   bytes 0..31     the 16 rows' f16 scales, row k at 2k
+ *   bytes 32..287   4 runs of 64 bytes; run j, bytes 4k..4k+3 = row k's qs[4j..4j+3]
+ * so run j is, as it stands, the vpdpbusd operand of values 4j..4j+3 (low nibbles) and 16+4j..
+ * (high nibbles) with one row per 32-bit lane. Only whole groups are repacked: the last nr % 16
+ * rows of a matrix stay in row layout.
  */
 #ifndef HEARTH_CPU_KERNELS_H
 #define HEARTH_CPU_KERNELS_H
@@ -30,6 +40,15 @@
 
 #define HK_QK 32  /* values per Q8_0 / Q4_0 block, and per activation block */
 #define HK_QKK 256 /* values per k-quant super-block */
+#define HK_X16 16  /* rows per group of the Q4_0 x16 layout */
+#define HK_X16_BLOCK 288 /* bytes per block of a group: 16 scales (32) + 16 x 16 nibble bytes */
+
+/* Repacks the nr / 16 whole groups of the Q4_0 matrix w (nr rows of rb = nb * 18 bytes) into the
+ * x16 layout, in place; the last nr % 16 rows are left as they are. tmp: 16 * rb bytes of scratch. */
+void hk_q4_0_pack_x16(uint8_t *w, size_t rb, uint64_t nr, uint8_t *tmp);
+/* Blocks b0..b0+n-1 of row r of the Q4_0 matrix w (nr rows of rb bytes, x16 layout) in row layout,
+ * written to out (n * 18 bytes). */
+void hk_q4_0_blocks_x16(const uint8_t *w, size_t rb, uint64_t nr, uint64_t r, size_t b0, size_t n, uint8_t *out);
 
 /* Activations of nt tokens quantised to Q8_0, unpacked for the kernels. Token t, block b:
  * codes q[(t*nb + b)*32 + j], scale d[t*nb + b] (the Q8_0 scale after its f16 rounding, as f32)
@@ -99,6 +118,13 @@ typedef struct {
     void (*quantize_q16)(const float *x, int16_t *q, float *d, float *s, int nb);
 
     hk_gemm_q_fn gemm_q4_0;
+    /* Q4_0 in the x16 layout: w is the start of a group; whole groups of 16 rows in x16, a last
+     * short group (nr % 16 rows) in row layout. Outputs equal gemm_q4_0's on the same rows bit for
+     * bit. NULL in tables without one (hcpu_matmul then uses the generic table's). */
+    hk_gemm_q_fn gemm_q4_0_x16;
+    /* Whether Q4_0 matrices should be repacked to x16 at load for this table (its gemm_q4_0_x16
+     * is faster than its gemm_q4_0). */
+    bool repack_q4_0;
     hk_gemm_q16_fn gemm_q8_0;
     hk_gemm_q16_fn gemm_q4_k;
     hk_gemm_q16_fn gemm_q5_k;

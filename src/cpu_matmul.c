@@ -1,4 +1,4 @@
-/* cpu_matmul.c - the threaded matmul: activations quantised once, then (row chunk x token block) tiles spread over the pool. */
+/* cpu_matmul.c - the threaded matmul: activations quantised once, then (row chunk x token block) tiles spread over the pool, each by the tile for the weight's type and layout. */
 #include "cpu.h"
 #include "ops.h"
 #include "quant.h"
@@ -7,6 +7,7 @@ enum {
     MM_TOKEN_BLOCK = 64, /* tokens per work item in prefill: their Q8_0 rows stay in L2 */
     MM_ROWS_PREFILL = 16 /* output rows per work item in prefill: the weight rows stay in L2 */
 };
+_Static_assert(MM_ROWS_PREFILL % HK_X16 == 0, "work items must start on a group of the Q4_0 x16 layout");
 
 typedef struct {
     const hk_kernels *k;
@@ -35,6 +36,13 @@ static void quant_body(void *arg, int t0, int t1, int ith) {
                           j->act.s + (size_t)t * nb, nb);
 }
 
+/* The Q4_0 tile for w's layout. A table without an x16 kernel gets the generic one: slow, but a
+ * session may run another table than the one the model was repacked for (tests, HEARTH_KERNELS). */
+static hk_gemm_q_fn q4_0_tile(const hk_kernels *k, const hm_weight *w) {
+    if (w->layout != HM_LAYOUT_Q4_0_X16) return k->gemm_q4_0;
+    return k->gemm_q4_0_x16 ? k->gemm_q4_0_x16 : hk_generic()->gemm_q4_0_x16;
+}
+
 static void mm_body(void *arg, int i0, int i1, int ith) {
     (void)ith;
     const mm_job *j = arg;
@@ -51,7 +59,7 @@ static void mm_body(void *arg, int i0, int i1, int ith) {
                                  j->act16.s + (size_t)t0 * nb, nb};
         const float *x = j->x + (size_t)t0 * j->n_in;
         switch (w->type) {
-        case HT_Q4_0: j->k->gemm_q4_0(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
+        case HT_Q4_0: q4_0_tile(j->k, w)(wr, w->row_bytes, nr, &sub, nt, y, (size_t)j->n_out); break;
         case HT_Q8_0: j->k->gemm_q8_0(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
         case HT_Q4_K: j->k->gemm_q4_k(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
         case HT_Q5_K: j->k->gemm_q5_k(wr, w->row_bytes, nr, &sub16, nt, y, (size_t)j->n_out); break;
@@ -83,8 +91,9 @@ void hcpu_matmul(hcpu_ctx *c, const hm_weight *w, const float *x, int T, float *
         else
             hcpu_parallel_for(c, T, (T + 4 * c->nth - 1) / (4 * c->nth), quant_body, &j);
     }
+    /* items start at multiples of 16 rows: the widest kernels' tile, and a group of the Q4_0 x16 layout */
     if (T == 1) {
-        /* decode: about 8 items per thread, whole tiles of 16 rows (the widest kernels' tile) */
+        /* decode: about 8 items per thread, whole tiles of 16 rows */
         int rows = (n_out + 8 * c->nth - 1) / (8 * c->nth);
         rows = (rows + 15) & ~15;
         j.rows = rows < 16 ? 16 : rows;

@@ -1,4 +1,4 @@
-/* file_copy.c - reads a whole file into private anonymous memory on transparent huge pages (weights read every token). */
+/* file_copy.c - reads a whole file into private anonymous memory on transparent huge pages (weights read every token), read-only but for a load-time rewrite. */
 #include "util.h"
 
 #include <errno.h>
@@ -126,7 +126,7 @@ hearth_status hu_file_copy(const char *path, hu_file *out, hearth_err *e) {
             munmap(base, len);
             return herr(e, HEARTH_ERR_IO, "cannot read %s: %s", path, parts[i].err > 0 ? strerror(parts[i].err) : "file shrank");
         }
-    (void)mprotect(base, len, PROT_READ); /* weights are immutable from here on */
+    (void)mprotect(base, len, PROT_READ); /* weights are immutable from here on, but for hu_file_writable */
     out->data = data;
     out->size = size;
     out->map_base_ = base;
@@ -135,10 +135,21 @@ hearth_status hu_file_copy(const char *path, hu_file *out, hearth_err *e) {
     return HEARTH_OK;
 }
 
+uint8_t *hu_file_writable(hu_file *f, bool writable) {
+    if (!f->map_base_) return NULL; /* not a copy: a file mapping stays read-only */
+    if (mprotect(f->map_base_, f->map_len_, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0) return NULL;
+    return (uint8_t *)f->data;
+}
+
 #else
 
 hearth_status hu_file_copy(const char *path, hu_file *out, hearth_err *e) {
     return hu_file_map(path, out, e); /* wasm reads into the heap anyway; other systems keep the mapping */
+}
+
+uint8_t *hu_file_writable(hu_file *f, bool writable) {
+    (void)f, (void)writable;
+    return NULL; /* hu_file_copy made no private copy here */
 }
 
 #endif

@@ -29,11 +29,10 @@ static uint64_t widest(const hm_hparams *hp) {
     return w;
 }
 
+/* tok_embd is repacked only when it is also the output matrix; hm_weight_dequantize_row reads both layouts. */
 static void embed(const hearth_model *m, const int32_t *tokens, int T, float *x) {
     const int E = m->hp.n_embd;
-    for (int t = 0; t < T; t++)
-        ht_dequantize(m->tok_embd.type, (const uint8_t *)m->tok_embd.data + (uint64_t)tokens[t] * m->tok_embd.row_bytes,
-                      x + (int64_t)t * E, E);
+    for (int t = 0; t < T; t++) hm_weight_dequantize_row(&m->tok_embd, (uint64_t)tokens[t], x + (int64_t)t * E);
 }
 
 static void attention_block(hearth_session *s, const hm_layer *L, hm_layer_state *st, const float *u, int T, float *out,

@@ -1,10 +1,11 @@
-/* model.c - reads hyperparameters and binds weights of a GGUF file for nemotron_h, llama, qwen2 and qwen3. */
+/* model.c - reads hyperparameters and binds weights of a GGUF file for nemotron_h, llama, qwen2 and qwen3; repacks Q4_0 matrices of a copied file for the AVX-512 kernel. */
 #include "model.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpu_kernels.h"
 #include "quant.h"
 
 #define HM_COPY_MIN_BYTES (1ull << 30) /* smaller files: the copy costs load time and decode gains nothing measurable */
@@ -240,6 +241,79 @@ static hearth_status bind_layers(hearth_model *m, hearth_err *e) {
     return HEARTH_OK;
 }
 
+const uint8_t *hm_weight_row(const hm_weight *w, uint64_t r, uint8_t *buf) {
+    if (w->layout == HM_LAYOUT_ROWS) return (const uint8_t *)w->data + r * w->row_bytes;
+    hk_q4_0_blocks_x16(w->data, w->row_bytes, w->ne[1], r, 0, w->row_bytes / 18, buf);
+    return buf;
+}
+
+void hm_weight_dequantize_row(const hm_weight *w, uint64_t r, float *out) {
+    if (w->layout == HM_LAYOUT_ROWS) {
+        ht_dequantize(w->type, (const uint8_t *)w->data + r * w->row_bytes, out, (int64_t)w->ne[0]);
+        return;
+    }
+    enum { CHUNK = 16 }; /* Q4_0 blocks rebuilt at a time (dequantising is per value: chunks change nothing) */
+    uint8_t blk[CHUNK * 18];
+    const size_t nb = w->row_bytes / 18;
+    for (size_t b = 0; b < nb; b += CHUNK) {
+        const size_t n = nb - b < CHUNK ? nb - b : CHUNK;
+        hk_q4_0_blocks_x16(w->data, w->row_bytes, w->ne[1], r, b, n, blk);
+        ht_dequantize(HT_Q4_0, blk, out + b * HK_QK, (int64_t)(n * HK_QK));
+    }
+}
+
+/* The matrices the forward pass multiplies by (entries may be unbound: data NULL); returns the count. */
+static int matmul_weights(hearth_model *m, hm_weight **ws) {
+    int n = 0;
+    for (int l = 0; l < m->hp.n_layer; l++) {
+        hm_layer *L = &m->layers[l];
+        hm_weight *lw[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down, &L->ssm_in, &L->ssm_out};
+        for (size_t i = 0; i < sizeof lw / sizeof lw[0]; i++) ws[n++] = lw[i];
+    }
+    ws[n++] = &m->output;
+    return n;
+}
+
+enum { HM_MAX_MATMUL_WEIGHTS = HM_MAX_LAYERS * 9 + 1 };
+
+/* Whether ws[i]'s bytes were already seen in ws[0..i-1] (a file may point two tensors at the same bytes). */
+static bool seen_before(hm_weight *const *ws, int i) {
+    for (int k = 0; k < i; k++)
+        if (ws[k]->data == ws[i]->data) return true;
+    return false;
+}
+
+/* Repacks the Q4_0 matrices into the x16 layout (cpu_kernels.h) in place, when the kernel table this
+ * machine picks wants it (AVX-512: its kernel then loads each block of 16 rows as it stands
+ * instead of gathering and transposing it at every token). The caller has made the model's own
+ * copy of the file (hu_file_copy) writable, so the repack costs no memory beyond 16 rows of
+ * scratch. A model on
+ * a file mapping (HEARTH_WEIGHTS=mmap, files under 1 GiB, little free memory) is not repacked: the
+ * mapping's pages belong to the page cache, and repacking would need a private copy of every
+ * Q4_0 matrix (the memory the mapping was chosen to save) and a read of the whole file at load;
+ * those models keep the row layout and its kernel. Without scratch memory nothing is repacked. */
+static void repack_q4_0(hearth_model *m) {
+    hk_kernels kt;
+    if (!hk_pick(&kt)->repack_q4_0) return;
+    hm_weight *ws[HM_MAX_MATMUL_WEIGHTS];
+    const int n = matmul_weights(m, ws);
+    size_t tmp_bytes = 0;
+    for (int i = 0; i < n; i++)
+        if (ws[i]->data && ws[i]->type == HT_Q4_0 && HK_X16 * ws[i]->row_bytes > tmp_bytes) tmp_bytes = HK_X16 * ws[i]->row_bytes;
+    uint8_t *tmp = tmp_bytes ? malloc(tmp_bytes) : NULL;
+    if (!tmp) return;
+    for (int i = 0; i < n; i++) {
+        hm_weight *w = ws[i];
+        if (!w->data || w->type != HT_Q4_0 || seen_before(ws, i)) continue;
+        hk_q4_0_pack_x16((uint8_t *)(uintptr_t)w->data, w->row_bytes, w->ne[1], tmp);
+        for (int k = i; k < n; k++) /* every view of these bytes that reads them as this matrix */
+            if (ws[k]->data == w->data && ws[k]->type == HT_Q4_0 && ws[k]->row_bytes == w->row_bytes && ws[k]->ne[1] == w->ne[1])
+                ws[k]->layout = HM_LAYOUT_Q4_0_X16;
+    }
+    if (m->tok_embd.data == m->output.data && m->tok_embd.type == m->output.type) m->tok_embd.layout = m->output.layout; /* tied */
+    free(tmp);
+}
+
 void hearth_model_free(hearth_model *m) {
     if (!m) return;
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
@@ -343,6 +417,10 @@ hearth_status hearth_model_load(const char *path, const hearth_model_params *par
         return st;
     }
     (*out)->file = f;
+    if (hu_file_writable(&(*out)->file, true)) { /* a private copy (hu_file_copy): repack it in place */
+        repack_q4_0(*out);
+        hu_file_writable(&(*out)->file, false);
+    }
     return HEARTH_OK;
 }
 

@@ -46,14 +46,28 @@ typedef struct {
 
 static inline int hm_ssm_conv_dim(const hm_hparams *hp) { return hp->ssm_d_inner + 2 * hp->ssm_n_group * hp->ssm_d_state; }
 
-/* A weight: a view into the model file (quantised or float), ne[0] = row length. */
+/* How a weight's rows lie in memory. */
+typedef enum {
+    HM_LAYOUT_ROWS = 0, /* as in the file: row r at data + r * row_bytes */
+    HM_LAYOUT_Q4_0_X16, /* Q4_0 repacked at load into groups of 16 interleaved rows (cpu_kernels.h) */
+} hm_layout;
+
+/* A weight: a view into the model file (quantised or float), ne[0] = row length. Read rows
+ * through hm_weight_row unless the layout is known to be HM_LAYOUT_ROWS. */
 typedef struct {
     uint32_t type;
     uint64_t ne[GGUF_MAX_DIMS];
     const void *data;
     uint64_t row_bytes;
     const char *name;
+    hm_layout layout;
 } hm_weight;
+
+/* Row r of w in row layout (row_bytes bytes): a pointer into w->data when w is in HM_LAYOUT_ROWS,
+ * else rebuilt into buf (row_bytes bytes, the caller's) and buf returned. */
+const uint8_t *hm_weight_row(const hm_weight *w, uint64_t r, uint8_t *buf);
+/* Row r of w as ne[0] floats in out, in either layout (no allocation). */
+void hm_weight_dequantize_row(const hm_weight *w, uint64_t r, float *out);
 
 /* Small parameters are converted to f32 at load and owned by the model. */
 typedef struct {

@@ -3,15 +3,23 @@
 #include "ops.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "quant.h"
 
 void hop_matmul_ref(const hm_weight *w, const float *x, int T, float *y) {
     const int64_t n_in = (int64_t)w->ne[0], n_out = (int64_t)w->ne[1];
+    uint8_t *buf = w->layout == HM_LAYOUT_ROWS ? NULL : malloc(w->row_bytes); /* a repacked row, rebuilt */
+    if (w->layout != HM_LAYOUT_ROWS && !buf) { /* no memory for one row: the reference has no error path */
+        memset(y, 0, sizeof(float) * (size_t)T * (size_t)n_out);
+        return;
+    }
     for (int64_t o = 0; o < n_out; o++) {
-        const void *row = (const uint8_t *)w->data + (uint64_t)o * w->row_bytes;
+        const uint8_t *row = hm_weight_row(w, (uint64_t)o, buf);
         for (int t = 0; t < T; t++) y[(int64_t)t * n_out + o] = ht_dot(w->type, row, x + (int64_t)t * n_in, n_in);
     }
+    free(buf);
 }
 
 void hop_rmsnorm_ref(float *out, const float *x, const float *w, int n, float eps) {

@@ -72,6 +72,9 @@ hearth_status hu_file_map(const char *path, hu_file *out, hearth_err *e);
  * has them (Linux; elsewhere = hu_file_map): slower to load, faster to stream every token, since
  * page-cache mappings use small pages and the TLB misses cost bandwidth (file_copy.c). */
 hearth_status hu_file_copy(const char *path, hu_file *out, hearth_err *e);
+/* The bytes of a private copy made by hu_file_copy, writable (for a load-time rewrite in place,
+ * e.g. the Q4_0 repack) or read-only again; NULL (nothing changed) for anything but such a copy. */
+uint8_t *hu_file_writable(hu_file *f, bool writable);
 /* Size of a file in bytes (0 if it cannot be read), and the memory the system could give this
  * process without swapping (Linux MemAvailable; elsewhere free physical memory; 0 if unknown). */
 uint64_t hu_file_size(const char *path);

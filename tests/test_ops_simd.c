@@ -19,6 +19,12 @@
  *   relative (the SIMD exp is a polynomial within 2 ulp).
  * - threaded ops (hcpu_*) vs hop_*_ref: 2e-5 relative to each output's magnitude for the float
  *   ops; matmuls as above.
+ * - Q4_0 in the x16 layout (repacked at load for AVX-512): the pack round-trips byte for byte;
+ *   each table's gemm_q4_0_x16 on packed rows equals its gemm_q4_0 on the same rows bit for bit
+ *   (whole groups and a short last group, 1, 2 and more tokens, more blocks than a prefill
+ *   chunk); hcpu_matmul, hop_matmul_ref and hm_weight_dequantize_row on a packed weight equal
+ *   them on the row layout bit for bit (hcpu_matmul with a table without an x16 tile: the
+ *   generic table's on rows).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -233,6 +239,62 @@ static void test_gemm_q(const hk_kernels *k, uint32_t type) {
         printf("%s gemm_%s: %d shapes, worst |generic - f32 ref| = %.2f of the rounding bound\n", k->name, tn, cases, worst_ref);
 }
 
+/* A random Q4_0 matrix of nr rows x nb blocks (row layout), and its copy in the x16 layout. */
+static void random_q4_0(int nr, int nb, uint8_t **rows, uint8_t **packed) {
+    const int n = nb * HK_QK;
+    const size_t rb = (size_t)nb * 18;
+    float *wf = malloc(sizeof(float) * (size_t)n);
+    *rows = malloc(rb * (size_t)nr);
+    *packed = malloc(rb * (size_t)nr);
+    uint8_t *tmp = malloc(rb * HK_X16);
+    for (int r = 0; r < nr; r++) {
+        fill(wf, (size_t)n, 1.0f);
+        ht_quantize(HT_Q4_0, wf, *rows + (size_t)r * rb, n);
+    }
+    memcpy(*packed, *rows, rb * (size_t)nr);
+    hk_q4_0_pack_x16(*packed, rb, (uint64_t)nr, tmp);
+    free(wf), free(tmp);
+}
+
+/* The x16 layout: round trip, and gemm_q4_0_x16 == gemm_q4_0 bit for bit (tables that have one). */
+static void test_gemm_q4_0_x16(const hk_kernels *k) {
+    if (!k->gemm_q4_0_x16) return;
+    const int nrs[] = {13, 16, 35, 48}, nts[] = {1, 2, 3, 9}, nbs[] = {1, 5, 70}; /* 70 blocks: two prefill chunks */
+    int bad = 0, bad_trip = 0, moved = 0;
+    for (size_t a = 0; a < 4; a++)
+        for (size_t c = 0; c < 3; c++) {
+            const int nr = nrs[a], nb = nbs[c], n = nb * HK_QK;
+            const size_t rb = (size_t)nb * 18;
+            uint8_t *w, *pk;
+            random_q4_0(nr, nb, &w, &pk);
+            if (nr >= HK_X16 && memcmp(w, pk, rb * HK_X16) != 0) moved++;
+            uint8_t *row = malloc(rb);
+            for (int r = 0; r < nr; r++) {
+                hk_q4_0_blocks_x16(pk, rb, (uint64_t)nr, (uint64_t)r, 0, (size_t)nb, row);
+                if (memcmp(row, w + (size_t)r * rb, rb) != 0) bad_trip++;
+            }
+            for (size_t b = 0; b < 4; b++) {
+                const int nt = nts[b];
+                const size_t ys = (size_t)nr + 3;
+                float *x = malloc(sizeof(float) * (size_t)nt * n), *ad = malloc(sizeof(float) * nt * nb),
+                      *as = malloc(sizeof(float) * nt * nb);
+                hk_q8act act = {malloc((size_t)nt * n), ad, as, nb};
+                fill(x, (size_t)nt * n, 2.0f);
+                for (int t = 0; t < nt; t++)
+                    k->quantize_q8(x + (size_t)t * n, act.q + (size_t)t * n, ad + (size_t)t * nb, as + (size_t)t * nb, nb);
+                float *y = calloc((size_t)nt * ys, sizeof(float)), *yp = calloc((size_t)nt * ys, sizeof(float));
+                k->gemm_q4_0(w, rb, nr, &act, nt, y, ys);
+                k->gemm_q4_0_x16(pk, rb, nr, &act, nt, yp, ys);
+                if (memcmp(y, yp, sizeof(float) * (size_t)nt * ys) != 0) bad++;
+                free(x), free(ad), free(as), free(act.q), free(y), free(yp);
+            }
+            free(w), free(pk), free(row);
+        }
+    CHECK(moved == 3 * 3, "x16 pack left %d of 9 matrices with whole groups unchanged", 9 - moved);
+    CHECK(bad_trip == 0, "x16 layout: %d rows do not round-trip", bad_trip);
+    CHECK(bad == 0, "%s gemm_q4_0_x16: %d cases differ from gemm_q4_0 on the same rows", k->name, bad);
+}
+
 /* ---- float tiles ---- */
 
 static void test_gemm_f(const hk_kernels *k, uint32_t type) {
@@ -401,6 +463,50 @@ static void test_matmul(hcpu_ctx *c, uint32_t type) {
     CHECK(bad == 0, "hcpu_matmul %s (%s, %d threads): %d outputs out of bound", ht_type_get(type)->name, c->k->name, c->nth, bad);
 }
 
+/* hcpu_matmul, hop_matmul_ref and hm_weight_dequantize_row on a packed Q4_0 weight vs the row layout. */
+static void test_matmul_x16(hcpu_ctx *c) {
+    const int n_ins[] = {32, 96, 2240}, n_outs[] = {13, 40, 128}, Ts[] = {1, 2, 3, 70};
+    const hk_kernels *k = c->k, *rows_k = c->k->gemm_q4_0_x16 ? c->k : hk_generic();
+    int bad = 0, bad_ref = 0, bad_row = 0;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            for (int d = 0; d < 4; d++) {
+                const int n_in = n_ins[a], n_out = n_outs[b], T = Ts[d];
+                uint8_t *data, *pk;
+                random_q4_0(n_out, n_in / HK_QK, &data, &pk);
+                const uint64_t rb = (uint64_t)n_in / HK_QK * 18;
+                hm_weight w = {.type = HT_Q4_0, .ne = {(uint64_t)n_in, (uint64_t)n_out, 1, 1}, .data = data, .row_bytes = rb};
+                hm_weight wp = w;
+                wp.data = pk;
+                wp.layout = HM_LAYOUT_Q4_0_X16;
+                float *x = malloc(sizeof(float) * T * n_in);
+                fill(x, (size_t)T * n_in, 1.0f);
+                float *y = malloc(sizeof(float) * T * n_out), *yp = malloc(sizeof(float) * T * n_out);
+                hcpu_reserve(c, T, n_in, 8, 4, 1, 1, 1, NULL);
+                c->k = rows_k;
+                hcpu_matmul(c, &w, x, T, y);
+                c->k = k;
+                hcpu_matmul(c, &wp, x, T, yp);
+                if (memcmp(y, yp, sizeof(float) * T * n_out) != 0) bad++;
+                if (n_in <= 96 && T <= 3) {
+                    hop_matmul_ref(&w, x, T, y);
+                    hop_matmul_ref(&wp, x, T, yp);
+                    if (memcmp(y, yp, sizeof(float) * T * n_out) != 0) bad_ref++;
+                }
+                float *r1 = malloc(sizeof(float) * n_in), *r2 = malloc(sizeof(float) * n_in);
+                for (int r = 0; r < n_out; r++) {
+                    hm_weight_dequantize_row(&w, (uint64_t)r, r1);
+                    hm_weight_dequantize_row(&wp, (uint64_t)r, r2);
+                    if (memcmp(r1, r2, sizeof(float) * n_in) != 0) bad_row++;
+                }
+                free(data), free(pk), free(x), free(y), free(yp), free(r1), free(r2);
+            }
+    CHECK(bad == 0, "hcpu_matmul q4_0 x16 (%s, %d threads): %d cases differ from the row layout (%s)", k->name, c->nth, bad,
+          rows_k->name);
+    CHECK(bad_ref == 0, "hop_matmul_ref q4_0 x16: %d cases differ from the row layout", bad_ref);
+    CHECK(bad_row == 0, "hm_weight_dequantize_row q4_0 x16: %d rows differ from the row layout", bad_row);
+}
+
 static void test_float_ops(hcpu_ctx *c) {
     const char *kn = c->k->name;
     /* rmsnorm over rows */
@@ -543,6 +649,7 @@ int main(void) {
         test_quantize16(k);
         const uint32_t qtypes[] = {HT_Q4_0, HT_Q8_0, HT_Q4_K, HT_Q5_K, HT_Q6_K};
         for (int t = 0; t < 5; t++) test_gemm_q(k, qtypes[t]);
+        test_gemm_q4_0_x16(k);
         test_gemm_f(k, HT_F32);
         test_gemm_f(k, HT_F16);
         test_gemm_f(k, HT_BF16);
@@ -560,6 +667,7 @@ int main(void) {
             c->k = tables[i];
             const uint32_t types[] = {HT_Q4_0, HT_Q8_0, HT_Q4_K, HT_Q5_K, HT_Q6_K, HT_F32, HT_F16, HT_BF16};
             for (int t = 0; t < 8; t++) test_matmul(c, types[t]);
+            test_matmul_x16(c);
             test_float_ops(c);
             hcpu_free(c);
         }
