@@ -262,8 +262,7 @@ void hm_weight_dequantize_row(const hm_weight *w, uint64_t r, float *out) {
     }
 }
 
-/* The matrices the forward pass multiplies by (entries may be unbound: data NULL); returns the count. */
-static int matmul_weights(hearth_model *m, hm_weight **ws) {
+int hm_matmul_weights(hearth_model *m, hm_weight **ws) {
     int n = 0;
     for (int l = 0; l < m->hp.n_layer; l++) {
         hm_layer *L = &m->layers[l];
@@ -273,8 +272,6 @@ static int matmul_weights(hearth_model *m, hm_weight **ws) {
     ws[n++] = &m->output;
     return n;
 }
-
-enum { HM_MAX_MATMUL_WEIGHTS = HM_MAX_LAYERS * 9 + 1 };
 
 /* Whether ws[i]'s bytes were already seen in ws[0..i-1] (a file may point two tensors at the same bytes). */
 static bool seen_before(hm_weight *const *ws, int i) {
@@ -296,7 +293,7 @@ static void repack_q4_0(hearth_model *m) {
     hk_kernels kt;
     if (!hk_pick(&kt)->repack_q4_0) return;
     hm_weight *ws[HM_MAX_MATMUL_WEIGHTS];
-    const int n = matmul_weights(m, ws);
+    const int n = hm_matmul_weights(m, ws);
     size_t tmp_bytes = 0;
     for (int i = 0; i < n; i++)
         if (ws[i]->data && ws[i]->type == HT_Q4_0 && HK_X16 * ws[i]->row_bytes > tmp_bytes) tmp_bytes = HK_X16 * ws[i]->row_bytes;

@@ -63,6 +63,12 @@ typedef struct {
     hm_layout layout;
 } hm_weight;
 
+/* The matrices the forward pass multiplies by, layer by layer, then the LM head (entries may be
+ * unbound: data NULL); ws has room for HM_MAX_MATMUL_WEIGHTS. Returns the count. */
+#define HM_MAX_MATMUL_WEIGHTS (HM_MAX_LAYERS * 9 + 1)
+struct hearth_model;
+int hm_matmul_weights(struct hearth_model *m, hm_weight **ws);
+
 /* Row r of w in row layout (row_bytes bytes): a pointer into w->data when w is in HM_LAYOUT_ROWS,
  * else rebuilt into buf (row_bytes bytes, the caller's) and buf returned. */
 const uint8_t *hm_weight_row(const hm_weight *w, uint64_t r, uint8_t *buf);

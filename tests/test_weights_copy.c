@@ -34,24 +34,12 @@ static float *last_logits(hearth_model *m, const int32_t *tokens, int n) {
     return logits;
 }
 
-/* The matrices of a model that the load may repack (as model.c lists them); returns the count. */
-static int matrices(hearth_model *m, hm_weight **ws) {
-    int n = 0;
-    for (int l = 0; l < m->hp.n_layer; l++) {
-        hm_layer *L = &m->layers[l];
-        hm_weight *lw[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down, &L->ssm_in, &L->ssm_out};
-        for (size_t i = 0; i < sizeof lw / sizeof lw[0]; i++) ws[n++] = lw[i];
-    }
-    ws[n++] = &m->output;
-    return n;
-}
-
 /* The copy holds the file's bytes, except the matrices repacked into the x16 layout, whose rows
  * read back as the mapped model's. Returns how many matrices were repacked; *n_q4_0 = how many are Q4_0. */
 static int check_copy_bytes(hearth_model *mapped, hearth_model *copied, int *n_q4_0) {
-    static hm_weight *wm[HM_MAX_LAYERS * 9 + 1], *wc[HM_MAX_LAYERS * 9 + 1];
-    const int n = matrices(mapped, wm);
-    matrices(copied, wc);
+    static hm_weight *wm[HM_MAX_MATMUL_WEIGHTS], *wc[HM_MAX_MATMUL_WEIGHTS];
+    const int n = hm_matmul_weights(mapped, wm);
+    hm_matmul_weights(copied, wc);
     uint8_t *bytes = malloc(copied->file.size);
     memcpy(bytes, copied->file.data, copied->file.size);
     int repacked = 0, bad_rows = 0, mapped_repacked = 0;
