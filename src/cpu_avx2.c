@@ -1,12 +1,17 @@
 /* cpu_avx2.c - the AVX2 + FMA + F16C kernel table (x86-64); built with -mavx2 -mfma -mf16c, used only after a CPU check.
  *
- * Q4_0 matmul layout: 8 weight rows are processed together with one row per 32-bit lane.
- * The 8 rows' blocks are transposed in registers (no repacked copy of the mapped weights), so a
+ * Q4_0 matmul layout: 8 weight rows are processed together with one row per 32-bit lane, so a
  * block dot product needs no horizontal sum: maddubs(u8 weights, s8 activations broadcast by
  * dword) adds 2 products per 16-bit lane, 8 of those are added in 16 bits (Q4_0 bounds: 8 x 2 x
- * 15 x 127 = 30480 < 32767), and one madd with ones widens to 32 bits. Up to 4 tokens share each
- * transposed weight block (prefill), 1 token in decode. Q8_0 and k-quant weights take int16
- * activations (cpu_kernels.h) row by row: see the int16-activation tiles below.
+ * 15 x 127 = 30480 < 32767), and one madd with ones widens to 32 bits. Matrices repacked at load
+ * into the x16 layout (cpu_kernels.h; gemm_q4_0_x16) hold each block of a group of 16 rows in
+ * that lane order already: each half of 8 rows is 4 plain loads of nibbles and one of scales, and
+ * decode takes both halves of a block in one pass over one sequential stream. Rows in file order
+ * (gemm_q4_0: a mapped file, and the last nr % 16 rows of a repacked matrix) are transposed in
+ * registers per block. Both layouts go through the same arithmetic (dot_block), so their outputs
+ * are equal bit for bit. Up to 4 tokens share each loaded weight block (prefill), 1 or 2 in
+ * decode. Q8_0 and k-quant weights take int16 activations (cpu_kernels.h) row by row: see the
+ * int16-activation tiles below.
  */
 #include "cpu_kernels.h"
 
@@ -163,44 +168,93 @@ static ALWAYS_INLINE void prefetch_rows(const uint8_t *const rows[8], size_t off
     for (int k = 0; k < 8; k++) _mm_prefetch((const char *)(rows[k] + off + PREFETCH), _MM_HINT_T0);
 }
 
-/* acc[j] (lane i = row i) += dot(Q4_0 rows, token t0+j) for j < MT. */
+/* One Q4_0 block of 8 rows, ready for maddubs: w[j] lane i = row i's 4 unsigned weights that
+ * multiply activation codes 4j..4j+3 (j < 4: low nibbles; j >= 4: high nibbles, codes 16+4(j-4)..);
+ * dw lane i = row i's block scale. */
+typedef struct {
+    __m256i w[8];
+    __m256 dw;
+} blk8;
+
+/* The 8 maddubs operands from the 4 runs of nibble bytes (run j lane i = row i's qs[4j..4j+3]). */
+static ALWAYS_INLINE void split_nibbles(const __m256i D[4], blk8 *o) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        o->w[j] = _mm256_and_si256(D[j], m4);
+        o->w[4 + j] = _mm256_and_si256(_mm256_srli_epi16(D[j], 4), m4);
+    }
+}
+
+/* The block at byte offset off of 8 rows in row layout: transposed in registers. */
+static ALWAYS_INLINE void load_block_rows(const uint8_t *const rows[8], size_t off, blk8 *o) {
+    const uint8_t *p[8];
+    #pragma GCC unroll 16
+    for (int k = 0; k < 8; k++) p[k] = rows[k] + off + 2;
+    __m256i D[4];
+    transpose16x8(p, D);
+    split_nibbles(D, o);
+    o->dw = scales8(rows, off);
+}
+
+/* Half h (rows 8h..8h+7) of a block of a group in the x16 layout (cpu_kernels.h) at blk: the
+ * scales at 16h, run j's bytes 32h..32h+31 at 32 + 64j; already in lane order. */
+static ALWAYS_INLINE void load_block_x16(const uint8_t *blk, int h, blk8 *o) {
+    __m256i D[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) D[j] = _mm256_loadu_si256((const __m256i *)(blk + 32 + 64 * j + 32 * h));
+    split_nibbles(D, o);
+    o->dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * h)));
+}
+
+/* acc[j] += dot(block, token j's block at act index tb + j*nb) for j < MT. Both layouts go
+ * through this arithmetic, so their outputs are equal bit for bit. */
+static ALWAYS_INLINE void dot_block(const blk8 *k, const hk_q8act *x, size_t tb, int nb, const int MT, __m256 acc[4]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    #pragma GCC unroll 16
+    for (int j = 0; j < MT; j++) {
+        const size_t t = tb + (size_t)j * nb;
+        const int8_t *xq = x->q + t * HK_QK;
+        __m256i s16 = _mm256_maddubs_epi16(k->w[0], _mm256_set1_epi32(load_i32(xq)));
+        #pragma GCC unroll 8
+        for (int i = 1; i < 8; i++) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(k->w[i], _mm256_set1_epi32(load_i32(xq + 4 * i))));
+        const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, ones));
+        /* sum (n - 8) q = sum n q - 8 sum q, and s = d_x * sum q */
+        acc[j] = _mm256_fmadd_ps(dot, _mm256_mul_ps(k->dw, _mm256_set1_ps(x->d[t])), acc[j]);
+        acc[j] = _mm256_fnmadd_ps(k->dw, _mm256_set1_ps(8.0f * x->s[t]), acc[j]);
+    }
+}
+
+/* acc[j] (lane i = row i) = dot(Q4_0 rows, token t0+j) for j < MT. */
 static ALWAYS_INLINE void tile_q4_0(const uint8_t *const rows[8], const hk_q8act *x, int t0, const int MT, __m256 acc[4]) {
     const int nb = x->nb;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const __m256i ones = _mm256_set1_epi16(1);
     #pragma GCC unroll 16
     for (int j = 0; j < MT; j++) acc[j] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const size_t off = (size_t)b * 18;
         if (MT <= 2 && (b & 1) == 0) prefetch_rows(rows, off);
-        const uint8_t *p[8];
+        blk8 k;
+        load_block_rows(rows, off, &k);
+        dot_block(&k, x, (size_t)t0 * nb + (size_t)b, nb, MT, acc);
+    }
+}
+
+/* acc[h][j] (lane i = row 8(h0+h)+i of the group at pk, x16 layout) = dot(row, token t0+j) for
+ * h < NH, j < MT. Decode takes both halves of each block in one pass (one sequential stream). */
+static ALWAYS_INLINE void tile_q4_0_x16(const uint8_t *pk, int h0, const int NH, const hk_q8act *x, int t0, const int MT,
+                                        __m256 acc[2][4]) {
+    const int nb = x->nb;
+    #pragma GCC unroll 4
+    for (int h = 0; h < NH; h++)
         #pragma GCC unroll 16
-        for (int k = 0; k < 8; k++) p[k] = rows[k] + off + 2;
-        __m256i D[4];
-        transpose16x8(p, D);
-        const __m256i L0 = _mm256_and_si256(D[0], m4), L1 = _mm256_and_si256(D[1], m4);
-        const __m256i L2 = _mm256_and_si256(D[2], m4), L3 = _mm256_and_si256(D[3], m4);
-        const __m256i H0 = _mm256_and_si256(_mm256_srli_epi16(D[0], 4), m4);
-        const __m256i H1 = _mm256_and_si256(_mm256_srli_epi16(D[1], 4), m4);
-        const __m256i H2 = _mm256_and_si256(_mm256_srli_epi16(D[2], 4), m4);
-        const __m256i H3 = _mm256_and_si256(_mm256_srli_epi16(D[3], 4), m4);
-        const __m256 dw = scales8(rows, off);
-        #pragma GCC unroll 16
-        for (int j = 0; j < MT; j++) {
-            const size_t tb = (size_t)(t0 + j) * nb + b;
-            const int8_t *xq = x->q + tb * HK_QK;
-            __m256i s16 = _mm256_maddubs_epi16(L0, _mm256_set1_epi32(load_i32(xq + 0)));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(L1, _mm256_set1_epi32(load_i32(xq + 4))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(L2, _mm256_set1_epi32(load_i32(xq + 8))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(L3, _mm256_set1_epi32(load_i32(xq + 12))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(H0, _mm256_set1_epi32(load_i32(xq + 16))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(H1, _mm256_set1_epi32(load_i32(xq + 20))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(H2, _mm256_set1_epi32(load_i32(xq + 24))));
-            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(H3, _mm256_set1_epi32(load_i32(xq + 28))));
-            const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, ones));
-            /* sum (n - 8) q = sum n q - 8 sum q, and s = d_x * sum q */
-            acc[j] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw, _mm256_set1_ps(x->d[tb])), acc[j]);
-            acc[j] = _mm256_fnmadd_ps(dw, _mm256_set1_ps(8.0f * x->s[tb]), acc[j]);
+        for (int j = 0; j < MT; j++) acc[h][j] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = pk + (size_t)b * HK_X16_BLOCK;
+        #pragma GCC unroll 4
+        for (int h = 0; h < NH; h++) {
+            blk8 k;
+            load_block_x16(blk, h0 + h, &k);
+            dot_block(&k, x, (size_t)t0 * nb + (size_t)b, nb, MT, acc[h]);
         }
     }
 }
@@ -236,6 +290,38 @@ static void gemm_q4_0(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, in
             for (int j = 0; j < mt; j++) store_rows(y + (size_t)(t0 + j) * ys + r0, acc[j], m);
         }
     }
+}
+
+/* Whole groups of 16 rows in the x16 layout, the last nr % 16 rows in row layout (gemm_q4_0).
+ * Decode (1-2 tokens): both 8-row halves of a group per block; prefill: one half at a time, up to
+ * 4 tokens per loaded block, as gemm_q4_0. */
+static void gemm_q4_0_x16(const uint8_t *w, size_t rb, int nr, const hk_q8act *x, int nt, float *y, size_t ys) {
+    const int full = nr / HK_X16 * HK_X16;
+    for (int r0 = 0; r0 < full; r0 += HK_X16) {
+        const uint8_t *pk = w + (size_t)r0 * rb; /* a group keeps its bytes: 16 * rb */
+        __m256 acc[2][4];
+        if (nt <= 2) {
+            if (nt == 2)
+                tile_q4_0_x16(pk, 0, 2, x, 0, 2, acc);
+            else
+                tile_q4_0_x16(pk, 0, 2, x, 0, 1, acc);
+            for (int j = 0; j < nt; j++)
+                for (int h = 0; h < 2; h++) _mm256_storeu_ps(y + (size_t)j * ys + r0 + 8 * h, acc[h][j]);
+            continue;
+        }
+        for (int h = 0; h < 2; h++)
+            for (int t0 = 0; t0 < nt; t0 += TILE_TOKENS) {
+                const int mt = nt - t0 < TILE_TOKENS ? nt - t0 : TILE_TOKENS;
+                switch (mt) {
+                case 4: tile_q4_0_x16(pk, h, 1, x, t0, 4, acc); break;
+                case 3: tile_q4_0_x16(pk, h, 1, x, t0, 3, acc); break;
+                case 2: tile_q4_0_x16(pk, h, 1, x, t0, 2, acc); break;
+                default: tile_q4_0_x16(pk, h, 1, x, t0, 1, acc); break;
+                }
+                for (int j = 0; j < mt; j++) _mm256_storeu_ps(y + (size_t)(t0 + j) * ys + r0 + 8 * h, acc[0][j]);
+            }
+    }
+    if (full < nr) gemm_q4_0(w + (size_t)full * rb, rb, nr - full, x, nt, y + full, ys);
 }
 
 /* ---- int16-activation tiles (Q8_0 and k-quant weights) ----
@@ -685,6 +771,8 @@ static const hk_kernels k_avx2 = {
     .quantize_q8 = quantize_q8,
     .quantize_q16 = quantize_q16,
     .gemm_q4_0 = gemm_q4_0,
+    .gemm_q4_0_x16 = gemm_q4_0_x16,
+    .repack_q4_0 = true,
     .gemm_q8_0 = gemm_q8_0,
     .gemm_q4_k = gemm_q4_k,
     .gemm_q5_k = gemm_q5_k,

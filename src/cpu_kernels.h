@@ -22,7 +22,7 @@
  * answers on them differ from llama.cpp's by that rounding.)
  *
  * Q4_0 matrices can be repacked at load (cpu_repack.c) into the x16 layout, which the AVX-512
- * kernel loads with plain vector loads instead of gathering and transposing 16 rows per block at
+ * kernel (and the AVX2 one, as two halves of 8 rows) loads with plain vector loads instead of gathering and transposing 16 rows per block at
  * every token (llama.cpp repacks Q4_0 at load for the same reason). A group of 16 rows of nb
  * blocks keeps its bytes (16 * nb * 18) and is rewritten block by block, 288 bytes each:
  *   bytes 0..31     the 16 rows' f16 scales, row k at 2k

@@ -1,4 +1,4 @@
-/* cpu_repack.c - Q4_0 matrices to and from the x16 layout (cpu_kernels.h): 16 rows interleaved per block, as the AVX-512 kernel loads them. */
+/* cpu_repack.c - Q4_0 matrices to and from the x16 layout (cpu_kernels.h): 16 rows interleaved per block, as the AVX2 and AVX-512 kernels load them. */
 #include <string.h>
 
 #include "cpu_kernels.h"

@@ -1,4 +1,4 @@
-/* model.c - reads hyperparameters and binds weights of a GGUF file for nemotron_h, llama, qwen2 and qwen3; repacks Q4_0 matrices of a copied file for the AVX-512 kernel. */
+/* model.c - reads hyperparameters and binds weights of a GGUF file for nemotron_h, llama, qwen2 and qwen3; repacks Q4_0 matrices of a copied file for the x86 kernels (AVX2, AVX-512). */
 #include "model.h"
 
 #include <math.h>
@@ -281,8 +281,8 @@ static bool seen_before(hm_weight *const *ws, int i) {
 }
 
 /* Repacks the Q4_0 matrices into the x16 layout (cpu_kernels.h) in place, when the kernel table this
- * machine picks wants it (AVX-512: its kernel then loads each block of 16 rows as it stands
- * instead of gathering and transposing it at every token). The caller has made the model's own
+ * machine picks wants it (AVX2 and AVX-512: their kernels then load each block of 16 rows as it
+ * stands instead of gathering and transposing it at every token). The caller has made the model's own
  * copy of the file (hu_file_copy) writable, so the repack costs no memory beyond 16 rows of
  * scratch. A model on
  * a file mapping (HEARTH_WEIGHTS=mmap, files under 1 GiB, little free memory) is not repacked: the

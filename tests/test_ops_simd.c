@@ -21,8 +21,8 @@
  *   ops; matmuls as above.
  * - Q4_0 in the x16 layout (repacked at load for AVX-512): the pack round-trips byte for byte;
  *   each table's gemm_q4_0_x16 on packed rows equals its gemm_q4_0 on the same rows bit for bit
- *   (whole groups and a short last group, 1, 2 and more tokens, more blocks than a prefill
- *   chunk); hcpu_matmul, hop_matmul_ref and hm_weight_dequantize_row on a packed weight equal
+ *   (whole groups and a short last group, 1, 2, 3, 6 and 9 tokens, more blocks than a prefill
+ *   chunk; the AVX2 and AVX-512 tables must have one); hcpu_matmul, hop_matmul_ref and hm_weight_dequantize_row on a packed weight equal
  *   them on the row layout bit for bit (hcpu_matmul with a table without an x16 tile: the
  *   generic table's on rows).
  */
@@ -259,7 +259,7 @@ static void random_q4_0(int nr, int nb, uint8_t **rows, uint8_t **packed) {
 /* The x16 layout: round trip, and gemm_q4_0_x16 == gemm_q4_0 bit for bit (tables that have one). */
 static void test_gemm_q4_0_x16(const hk_kernels *k) {
     if (!k->gemm_q4_0_x16) return;
-    const int nrs[] = {13, 16, 35, 48}, nts[] = {1, 2, 3, 9}, nbs[] = {1, 5, 70}; /* 70 blocks: two prefill chunks */
+    const int nrs[] = {13, 16, 35, 48}, nts[] = {1, 2, 3, 6, 9}, nbs[] = {1, 5, 70}; /* 70 blocks: two prefill chunks */
     int bad = 0, bad_trip = 0, moved = 0;
     for (size_t a = 0; a < 4; a++)
         for (size_t c = 0; c < 3; c++) {
@@ -273,7 +273,7 @@ static void test_gemm_q4_0_x16(const hk_kernels *k) {
                 hk_q4_0_blocks_x16(pk, rb, (uint64_t)nr, (uint64_t)r, 0, (size_t)nb, row);
                 if (memcmp(row, w + (size_t)r * rb, rb) != 0) bad_trip++;
             }
-            for (size_t b = 0; b < 4; b++) {
+            for (size_t b = 0; b < 5; b++) {
                 const int nt = nts[b];
                 const size_t ys = (size_t)nr + 3;
                 float *x = malloc(sizeof(float) * (size_t)nt * n), *ad = malloc(sizeof(float) * nt * nb),
@@ -637,6 +637,10 @@ int main(void) {
     tables[n_tables++] = hk_generic();
     if (hk_avx2()) tables[n_tables++] = hk_avx2();
     if (hk_avx512(&avx512_table)) tables[n_tables++] = &avx512_table;
+    /* the x86 tables read the x16 layout themselves (a NULL entry would skip test_gemm_q4_0_x16) */
+    CHECK(!hk_avx2() || hk_avx2()->gemm_q4_0_x16, "the AVX2 table has no gemm_q4_0_x16");
+    CHECK(!hk_avx512(&avx512_table) || avx512_table.gemm_q4_0_x16 != hk_avx2()->gemm_q4_0_x16,
+          "the AVX-512 table has no gemm_q4_0_x16 of its own");
     if (hk_wasm()) tables[n_tables++] = hk_wasm();
     printf("kernel tables: ");
     for (int i = 0; i < n_tables; i++) printf("%s ", tables[i]->name);
