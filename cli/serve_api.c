@@ -65,12 +65,38 @@ static void sb_fmt(sb *b, const char *fmt, ...) {
     if (n > 0) sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* s[0..n) as a JSON string literal (UTF-8 passes through; the text is whole characters). */
+/* Length of the well-formed UTF-8 character at s[0..n) (lead byte >= 0x80), or 0 if it is not one. */
+static size_t utf8_char(const unsigned char *s, size_t n) {
+    const unsigned char c = s[0];
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!len || n < len) return 0;
+    /* the second byte's range excludes overlong forms, surrogates and code points above U+10FFFF */
+    const unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+/* s[0..n) as a JSON string literal. Well-formed UTF-8 passes through; a byte that is not part of a
+ * well-formed character (a sampled token can split or garble one) becomes U+FFFD, so the JSON stays
+ * valid UTF-8, as a browser's TextDecoder would show it. */
 static void sb_json(sb *b, const char *s, size_t n) {
     sb_add(b, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         const unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            const size_t len = utf8_char((const unsigned char *)s + i, n - i);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+            sb_add(b, s + run, i - run);
+            run = i + 1;
+            sb_str(b, "\\ufffd");
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         sb_add(b, s + run, i - run);
         run = i + 1;
@@ -116,6 +142,8 @@ typedef struct {
     hearth_chat_options co;
     const char *stops[MAX_STOPS];
     bool stream;
+    bool has_seed; /* seed given: the sampler is reseeded, so the same request draws the same reply */
+    uint64_t seed;
     char *parts; /* message contents joined from {type: text} parts, owned */
 } chat_req;
 
@@ -180,6 +208,10 @@ static bool parse_chat(const json_value *root, int n_ctx, chat_req *r, char *err
     if (json_get_number(root, "repetition_penalty", &x) || json_get_number(root, "repeat_penalty", &x))
         r->gp.repetition_penalty = (float)x;
     if (json_get_bool(root, "stream", &flag)) r->stream = flag;
+    if (json_get_int(root, "seed", &k)) {
+        r->has_seed = true;
+        r->seed = (uint64_t)k;
+    }
     const json_value *kw = json_get(root, "chat_template_kwargs"); /* vLLM's spelling, or hearth's JS API's */
     if (json_get_bool(kw, "enable_thinking", &flag) || json_get_bool(root, "enable_thinking", &flag))
         r->co.enable_thinking = flag ? 1 : 0;
@@ -383,6 +415,7 @@ static enum MHD_Result chat_completions(serve_api *a, struct MHD_Connection *c, 
     g->max_tokens = req.gp.max_tokens;
     api_acquire(a);
     snprintf(g->id, sizeof g->id, "chatcmpl-hearth-%" PRIu64, ++a->n_requests);
+    if (req.has_seed) hearth_session_set_seed(a->session, req.seed);
     hearth_status st = hearth_session_chat_begin(a->session, req.msgs, req.n_msgs, &req.co, &req.gp);
     chat_req_free(&req); /* the session copied what it needs (stop strings too) */
     if (st != HEARTH_OK) {

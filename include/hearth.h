@@ -131,6 +131,8 @@ hearth_status hearth_session_eval(hearth_session *s, const int32_t *tokens, int 
 
 /* Tokens held so far. */
 int hearth_session_n_past(const hearth_session *s);
+/* Reseeds the sampler: what it draws from here on is what a session made with this seed draws. */
+void hearth_session_set_seed(hearth_session *s, uint64_t seed);
 /* Most tokens the session holds (its n_ctx, after the default was applied). */
 int hearth_session_n_ctx(const hearth_session *s);
 /* Forgets every token: back to an empty state. */

@@ -116,6 +116,11 @@ int hearth_session_n_past(const hearth_session *s) { return s->n_past; }
 
 int hearth_session_n_ctx(const hearth_session *s) { return s ? s->n_ctx : 0; }
 
+void hearth_session_set_seed(hearth_session *s, uint64_t seed) {
+    s->seed = seed;
+    hs_rng_seed(&s->rng, seed);
+}
+
 void hearth_session_reset(hearth_session *s) {
     const hm_hparams *hp = &s->model->hp;
     for (int l = 0; l < hp->n_layer; l++) {

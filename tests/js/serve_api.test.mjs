@@ -60,6 +60,23 @@ await t.run(async () => {
   const tm = think.choices[0].message;
   t.check('reasoning on: reasoning_content and content, no tags in either', tm.reasoning_content?.length > 0 && tm.content.length > 0 && !/think>/.test(tm.reasoning_content + tm.content), JSON.stringify(tm));
 
+  // seed: sampling from the whole, flattened distribution, the same seed draws the same reply (also
+  // after a request with another seed in between), another seed another one
+  const raw = {};
+  const sampled = async (seed) => {
+    const bytes = new Uint8Array(await (await post(base, { messages: [{ role: 'user', content: 'Tell me about hearth.' }], max_tokens: 24, temperature: 2, top_k: 0, top_p: 1, min_p: 0, seed })).arrayBuffer());
+    raw[seed] = bytes;
+    return JSON.parse(new TextDecoder().decode(bytes)).choices[0].message;
+  };
+  const s1 = await sampled(1), s2 = await sampled(2), s1again = await sampled(1);
+  const txt = (m) => (m.reasoning_content ?? '') + '|' + m.content;
+  t.check('seed: the same seed gives the same sampled reply, another seed another', txt(s1) === txt(s1again) && txt(s1) !== txt(s2), JSON.stringify([txt(s1), txt(s2), txt(s1again)]));
+  // tokens sampled this freely can garble a character (seed 1 does with this model): the reply is
+  // still valid UTF-8, the broken bytes sent as U+FFFD
+  let valid = true;
+  try { for (const b of Object.values(raw)) new TextDecoder('utf-8', { fatal: true }).decode(b); } catch { valid = false; }
+  t.check('replies are valid UTF-8 even when sampling broke a character (sent as \\ufffd)', valid && new TextDecoder().decode(raw[1]).includes('\\ufffd'), new TextDecoder().decode(raw[1]));
+
   const short = await (await post(base, { ...req, max_tokens: 3 })).json();
   t.check('max_tokens: finish_reason length after that many tokens', short.choices[0].finish_reason === 'length' && short.usage.completion_tokens === 3, JSON.stringify(short));
 
