@@ -88,8 +88,9 @@ build/wasm-fake/hearth-st.wasm: tests/e2e/fake/engine.c src/util.c web/wasm_api.
 demo:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all wasm
-	@echo "hearth: open http://127.0.0.1:8080/web/app/ (the demo model models/demo-q8_0.gguf is preselected)"
-	$(BUILD)/hearth serve --port 8080 --root .
+	@echo "hearth: open http://127.0.0.1:8080/web/app/ (the demo model models/demo-q8_0.gguf is preselected);"
+	@echo "        the same model answers OpenAI-style requests at http://127.0.0.1:8080/v1/chat/completions"
+	$(BUILD)/hearth serve --port 8080 --root . -m models/demo-q8_0.gguf
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" $(ASAN_TESTS:%=$(BUILD)/asan/tests/%)
