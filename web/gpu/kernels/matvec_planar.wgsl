@@ -27,12 +27,6 @@ const LANES = 64u;
 override NT: u32 = 1u; // tokens (p.T)
 override R: u32 = 1u;  // rows per workgroup; R * NT <= 8
 
-// f16 scale of block k of the part (two per word of the scales plane)
-fn scale(k: u32) -> f32 {
-    let w = W[(p.s0 >> 2u) + (k >> 1u)];
-    return f16_to_f32(select(w & 0xffffu, w >> 16u, (k & 1u) == 1u));
-}
-
 // 4 int8 codes of a word as f32
 fn i8x4(w: u32) -> vec4<f32> {
     let v = bitcast<i32>(w);
@@ -52,7 +46,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
                 if (row0 + r < p.n_out) {
                     let k = (row0 + r) * nb + b;
                     q[r] = WQ[k];
-                    dw[r] = scale(k);
+                    dw[r] = w_f16(p.s0 + 2u * k); // block k's f16 scale (wq.wgsl)
                 }
             }
             for (var t = 0u; t < NT; t++) {
@@ -78,7 +72,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
                 if (row0 + r < p.n_out) {
                     let k = (row0 + r) * nb;
                     q[r] = WQ[2u * k + e];
-                    dw[r] = scale(k + (e >> 1u));
+                    dw[r] = w_f16(p.s0 + 2u * (k + (e >> 1u)));
                 }
             }
             for (var t = 0u; t < NT; t++) {

@@ -33,12 +33,6 @@ override STAGE: bool = false;
 override XS: u32 = LPR * BPL * NT * 9u; // words of xs
 var<workgroup> xs: array<u32, XS>;
 
-// f16 scale of block k of the part (two per word of the scales plane)
-fn scale(k: u32) -> f32 {
-    let w = W[(p.s0 >> 2u) + (k >> 1u)];
-    return f16_to_f32(select(w & 0xffffu, w >> 16u, (k & 1u) == 1u));
-}
-
 @compute @workgroup_size(LPR * RW)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -58,7 +52,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
                 if (live && b < nb) {
                     let k = row * nb + b;
                     q[j] = WQ[k];
-                    dw[j] = scale(k);
+                    dw[j] = w_f16(p.s0 + 2u * k); // block k's f16 scale (wq.wgsl)
                 }
             }
             if (STAGE) { // the weight loads above are in flight meanwhile
